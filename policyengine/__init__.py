@@ -1,0 +1,61 @@
+"""policyengine: may this home visit go ahead under the school's own policy?
+
+>>> from policyengine import check
+>>> decision = check({"purpose": "attendance", "start": "2026-11-23T10:00", "staff": [{"role": "attendance_officer"}]},
+...                  school="tcat")                                                    # doctest: +SKIP
+>>> decision.outcome                                                                   # doctest: +SKIP
+<Outcome.CONDITIONAL: 'conditional'>
+"""
+
+from ._decide import ENGINES, check, decide, load_visit, parse_visit
+from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
+from ._models import (
+    CheckIn,
+    Citation,
+    Decision,
+    Finding,
+    Household,
+    OnArrival,
+    Outcome,
+    OutOfHours,
+    StaffMember,
+    Visit,
+    VisitSummary,
+)
+from ._pack import available_packs, load_pack, pack_model
+from ._plugins import PluginError, Registry, hookimpl, register
+from ._rule import Rule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENGINES",
+    "CheckIn",
+    "Citation",
+    "Decision",
+    "DecisionError",
+    "Finding",
+    "Household",
+    "InputError",
+    "OnArrival",
+    "OutOfHours",
+    "Outcome",
+    "PluginError",
+    "PolicyEngineError",
+    "Problem",
+    "Registry",
+    "Rule",
+    "StaffMember",
+    "UnknownSchoolError",
+    "Visit",
+    "VisitSummary",
+    "available_packs",
+    "check",
+    "decide",
+    "hookimpl",
+    "load_pack",
+    "load_visit",
+    "pack_model",
+    "parse_visit",
+    "register",
+]

@@ -1,0 +1,189 @@
+"""From a visit and a pack to a decision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Union
+
+from ._errors import DecisionError, InputError, PolicyEngineError, Problem
+from ._facts import flatten
+from ._models import Citation, Decision, Finding, Outcome, Visit
+from ._pack import CompiledPack, PackBase, compile_pack, load_pack
+from ._validation import validate
+from ._yaml import Loaded, from_mapping, load_file
+
+ENGINES = ("durable", "python")
+_SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
+
+VisitLike = Union[Visit, Mapping[str, Any]]
+
+
+def parse_visit(data: VisitLike | Loaded, file: str = "<visit>") -> Visit:
+    """A :class:`Visit` from a mapping (or loaded YAML); raise :class:`InputError` with every problem."""
+    if isinstance(data, Visit):
+        return data
+    loaded = data if isinstance(data, Loaded) else from_mapping(data, file)
+    if not isinstance(loaded.data, dict):
+        raise InputError(Problem(loaded.file, 1, 1, "a visit must be a mapping of fields (purpose, start, staff...)"))
+    return validate(Visit, loaded)
+
+
+def load_visit(path: str | Path) -> Visit:
+    """Read a visit from a YAML or JSON file; raise :class:`InputError` naming file, line and field."""
+    return parse_visit(load_file(path))
+
+
+class _Engines:
+    """Compiled packs and engines, built once per pack content and engine kind."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._engines: dict[tuple, Any] = {}
+
+    def get(self, pack: PackBase, engine: str):
+        if engine not in ENGINES:
+            raise InputError(
+                Problem("<engine>", None, None, f"unknown engine '{engine}'; use one of: {', '.join(ENGINES)}")
+            )
+        key = (pack.digest, engine)
+        with self._lock:
+            found = self._engines.get(key)
+            if found is None:
+                found = make_engine(compile_pack(pack), engine)
+                self._engines[key] = found
+            return found
+
+
+def make_engine(compiled: CompiledPack, engine: str):
+    if engine == "python":
+        from ._engine_python import PythonEngine
+
+        return PythonEngine(compiled)
+    from ._engine_durable import DurableEngine
+
+    return DurableEngine(compiled)
+
+
+_engines = _Engines()
+
+
+def visit_json(visit: Visit) -> dict:
+    """The visit as plain JSON data (what remedies patch)."""
+    return visit.model_dump(mode="json", exclude_none=True)
+
+
+def visit_digest(visit: Visit) -> str:
+    canonical = json.dumps(visit_json(visit), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], today: Optional[date] = None) -> Decision:
+    """The decision for ``visit`` given the ids of the rules that fired."""
+    pack = compiled.pack
+    as_json = visit_json(visit)
+    findings = []
+    for rule_id in fired:
+        rule = compiled.rule(rule_id).rule
+        findings.append(
+            Finding(
+                rule=rule.id,
+                outcome=Outcome(rule.outcome),
+                message=rule.message,
+                conditions=list(rule.conditions),
+                remedy=rule.remedy_for(as_json) if rule.outcome != "permitted" else None,
+                citation=Citation(
+                    document=rule.citation.document or pack.document,
+                    section=rule.citation.section,
+                    quote=rule.citation.quote,
+                ),
+            )
+        )
+    if today is not None and pack.review_due is not None and today > pack.review_due:
+        findings.append(review_reminder(pack))
+    findings.sort(key=lambda f: (-_SEVERITY[f.outcome.value], f.rule))
+    outcome = max((f.outcome for f in findings), key=lambda o: _SEVERITY[o.value], default=Outcome.PERMITTED)
+    return Decision(
+        school=pack.id,
+        pack_version=pack.version,
+        pack_digest=compiled.digest,
+        outcome=outcome,
+        findings=findings,
+    )
+
+
+def review_reminder(pack: PackBase) -> Finding:
+    when = pack.review_due_text or pack.review_due.isoformat()  # type: ignore[union-attr]
+    return Finding(
+        rule="policy-review-overdue",
+        outcome=Outcome.PERMITTED,
+        message=(
+            f"This policy was due for review by {when}. It is still the policy in force, but check with "
+            "your school that no newer version exists."
+        ),
+        citation=Citation(document=pack.document, section="Document control", quote=when)
+        if pack.review_due_text
+        else None,
+    )
+
+
+def decide(pack: PackBase, visit: Visit, engine: str = "durable", today: Optional[date] = None) -> Decision:
+    """Decide ``visit`` under ``pack`` with the named engine. Never returns "permitted" on error."""
+    runner = _engines.get(pack, engine)
+    try:
+        fact = flatten(visit, runner.compiled.clock)
+        fired = runner.fired(fact)
+        return build_decision(runner.compiled, visit, sorted(fired), today)
+    except PolicyEngineError:
+        raise
+    except Exception as exc:  # fail closed: an internal error is an error, never a decision
+        raise DecisionError(f"internal error while deciding: {exc!r}") from exc
+
+
+def check(
+    visit: VisitLike,
+    school: Optional[str] = None,
+    engine: str = "durable",
+    *,
+    registry=None,
+    today: Optional[date] = None,
+    share_visit: bool = False,
+) -> Decision:
+    """Decide whether ``visit`` may go ahead under ``school``'s rule pack.
+
+    ``visit`` is a :class:`Visit` or a mapping of its fields. ``school`` is a pack id (or a pack
+    file path); it may be omitted when the visit names its school. ``engine`` is ``"durable"``
+    (durable-rules) or ``"python"``; both give the same decisions. ``today`` (a ``date``) adds a
+    reminder when the policy is overdue for review; it defaults to the system date.
+
+    Raises :class:`InputError` for a bad visit or unknown school and :class:`DecisionError` if
+    anything goes wrong inside the engine: an error is never turned into "permitted".
+    """
+    from ._plugins import default_registry
+
+    registry = registry or default_registry()
+    parsed = parse_visit(visit)
+    school = _school_for(parsed, school)
+    pack = load_pack(school, registry=registry)
+    decision = decide(pack, parsed, engine, today or date.today())
+    if registry.has_listeners():
+        from ._models import VisitSummary
+
+        told = parsed if share_visit else VisitSummary(school=pack.id, purpose=parsed.purpose, digest=visit_digest(parsed))
+        registry.decision_made(decision, told)
+    return decision
+
+
+def _school_for(visit: Visit, school: Optional[str]) -> str:
+    if school is None:
+        if visit.school is None:
+            raise InputError(Problem("<visit>", None, None, "no school given: pass school=ID or put 'school' in the visit"))
+        return visit.school
+    if visit.school is not None and str(school) != visit.school and not str(school).endswith((".yaml", ".yml")):
+        raise InputError(
+            Problem("<visit>", None, None, f"the visit says school '{visit.school}' but it was checked against '{school}'")
+        )
+    return str(school)

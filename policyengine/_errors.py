@@ -1,0 +1,70 @@
+"""The exceptions policyengine raises.
+
+Every exception subclasses :class:`PolicyEngineError` and the builtin it resembles, so callers
+can catch either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, with where it is."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+    field: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+class PolicyEngineError(Exception):
+    """Base class of every error policyengine raises."""
+
+
+class InputError(PolicyEngineError, ValueError):
+    """A visit, a rule pack or a school id that cannot be used, with every problem found.
+
+    ``problems`` lists each :class:`Problem` (file, line, column, message); ``str()`` gives one
+    line per problem.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem("<input>", None, None, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UnknownSchoolError(InputError, LookupError):
+    """No rule pack is known by the id asked for."""
+
+
+class DecisionError(PolicyEngineError, RuntimeError):
+    """Something went wrong inside the engine while deciding.
+
+    Raised instead of returning a decision: an internal failure is never turned into "permitted".
+    """

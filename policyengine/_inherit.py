@@ -1,0 +1,74 @@
+"""Pack inheritance: a school pack that extends a trust pack.
+
+The child names what it changes, by rule id: ``overrides`` (its own rule replaces the inherited one
+of the same id) and ``removes`` (the inherited rule is dropped). A child rule whose id is inherited
+but not listed in ``overrides`` is an error, never a silent merge. Metadata the child leaves out
+(hours, time zone, review date...) is inherited.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ._errors import InputError, Problem
+from ._yaml import Loaded
+
+_NOT_INHERITED = {"id", "extends", "overrides", "removes", "rules", "examples", "catalogue", "example_base", "version"}
+
+
+def resolve_extends(loaded: Loaded, registry, _chain: tuple = ()) -> tuple[dict, dict[str, str]]:
+    """The child's data with the parent's rules merged in, and rule id -> the pack it came from."""
+    data = loaded.data
+    parent_id = data.get("extends")
+    own_id = data.get("id")
+    origins = {r.get("id"): own_id for r in data.get("rules") or [] if isinstance(r, dict)}
+    if parent_id is None:
+        return data, origins
+
+    def problem(key, message):
+        line, col = loaded.position((key,))
+        return InputError(Problem(loaded.file, line, col, message, field=key))
+
+    if not isinstance(parent_id, str):
+        raise problem("extends", "'extends' must be the id of another pack")
+    if parent_id == own_id or parent_id in _chain:
+        raise problem("extends", f"'extends: {parent_id}' makes a loop of packs extending each other")
+    from ._pack import load_pack
+
+    try:
+        parent = load_pack(parent_id, registry=registry)
+    except InputError as exc:
+        raise problem("extends", f"cannot extend '{parent_id}': {exc.problems[0].message}") from None
+
+    merged = copy.deepcopy(data)
+    parent_data = parent.model_dump(mode="json", exclude_none=True)
+    for key, value in parent_data.items():
+        if key not in _NOT_INHERITED and key not in merged:
+            merged[key] = value
+
+    overrides = set(data.get("overrides") or [])
+    removes = set(data.get("removes") or [])
+    parent_rules = {r["id"]: r for r in parent_data["rules"]}
+    for rid in sorted((overrides | removes) - set(parent_rules)):
+        key = "overrides" if rid in overrides else "removes"
+        raise problem(key, f"'{rid}' is not a rule of '{parent_id}', so it cannot be overridden or removed")
+    own_rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
+    for index, rule in enumerate(own_rules):
+        rid = rule.get("id")
+        if rid in parent_rules and rid not in overrides:
+            line, col = loaded.position(("rules", index, "id"))
+            raise InputError(
+                Problem(
+                    loaded.file, line, col,
+                    f"rule '{rid}' is also in '{parent_id}'; list it under 'overrides' to replace it, or rename it",
+                    field=f"rules[{index}].id",
+                )
+            )
+    own_ids = {r.get("id") for r in own_rules}
+    inherited = [r for rid, r in parent_rules.items() if rid not in removes and rid not in own_ids]
+    # Inherited rules go after the child's own, so the child's rules keep their positions for errors.
+    merged["rules"] = list(data.get("rules") or []) + inherited
+    for rid in parent_rules:
+        if rid not in removes and rid not in own_ids:
+            origins[rid] = parent.origin(rid)
+    return merged, origins

@@ -1,0 +1,233 @@
+"""The visit (input) and the decision (output), as pydantic models.
+
+These models are the single source of the visit and decision JSON Schemas. Booleans and whole
+numbers are strict: ``"yes"`` or ``1`` is not a boolean and ``"20"`` is not a number, so a typo cannot
+quietly become a fact. An omitted optional fact means "not known", which rules treat as not satisfied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Literal, Optional
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+LONDON = ZoneInfo("Europe/London")
+
+Purpose = Literal[
+    "attendance",
+    "welfare_check",
+    "safeguarding",
+    "exam_invigilation",
+    "parent_meeting",
+    "transport",
+    "work_drop_off",
+    "long_absence_contact",
+    "early_years",
+    "other",
+]
+PURPOSES: tuple[str, ...] = Purpose.__args__  # type: ignore[attr-defined]
+
+StaffRole = Literal[
+    "attendance_officer",
+    "education_welfare_officer",
+    "pastoral",
+    "dsl",
+    "deputy_dsl",
+    "exam_invigilator",
+    "senior_leader",
+    "headteacher",
+    "teacher",
+    "form_tutor",
+    "teaching_assistant",
+    "office",
+    "other",
+]
+STAFF_ROLES: tuple[str, ...] = StaffRole.__args__  # type: ignore[attr-defined]
+
+Dbs = Literal["none", "basic", "standard", "enhanced", "enhanced_barred"]
+DBS_LEVELS: tuple[str, ...] = Dbs.__args__  # type: ignore[attr-defined]
+
+Approver = Literal["headteacher", "dsl", "deputy_dsl", "senior_attendance_lead", "line_manager", "slt"]
+APPROVERS: tuple[str, ...] = Approver.__args__  # type: ignore[attr-defined]
+
+RiskAssessment = Literal["none", "completed", "approved"]
+Animals = Literal["none", "present", "unknown"]
+InvitedInBy = Literal["responsible_adult", "child", "nobody"]
+MeetingRoom = Literal["doorstep", "ground_floor", "upstairs", "child_bedroom"]
+
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+PositiveInt = Annotated[StrictInt, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StaffMember(_Strict):
+    """One member of staff going on the visit: a role and what they hold, never a name."""
+
+    role: StaffRole
+    home_visit_trained: Optional[StrictBool] = None
+    dbs: Optional[Dbs] = None
+    school_phone: Optional[StrictBool] = Field(None, description="carries a school-issued mobile phone, switched on")
+    id_badge: Optional[StrictBool] = Field(None, description="carries school identification")
+
+
+class CheckIn(_Strict):
+    """The contact plan agreed with the office."""
+
+    interval_minutes: Optional[PositiveInt] = None
+    code_word_agreed: Optional[StrictBool] = None
+
+
+class OutOfHours(_Strict):
+    """For a visit outside school or office hours."""
+
+    justification: Optional[str] = Field(None, description="why it must be out of hours; a short reason, no personal details")
+    responsible_contact: Optional[StrictBool] = Field(None, description="a named colleague will check on the staff's welfare")
+
+
+class Household(_Strict):
+    """What is known about the household before going."""
+
+    animals: Animals = "unknown"
+    known_risks: Optional[StrictBool] = None
+    contagious_illness: Optional[StrictBool] = None
+
+
+class OnArrival(_Strict):
+    """What staff find at the door. Absent before the visit."""
+
+    parents_present: Optional[StrictBool] = None
+    minutes_waited: Optional[NonNegativeInt] = Field(None, description="minutes since the arranged start")
+    responsible_adult_present: Optional[StrictBool] = None
+    invited_in_by: Optional[InvitedInBy] = None
+    animals_secured: Optional[StrictBool] = None
+    animal_request_refused: Optional[StrictBool] = None
+    occupant_concern: Optional[StrictBool] = Field(None, description="under the influence, or a person known to be violent")
+    staff_feel_unsafe: Optional[StrictBool] = None
+    meeting_room: Optional[MeetingRoom] = None
+    upstairs_escort: Optional[StrictBool] = Field(None, description="accompanied upstairs by a responsible adult")
+
+
+class Visit(_Strict):
+    """A proposed home visit: facts, not people (no names, addresses or health details)."""
+
+    school: Optional[str] = Field(None, description="rule pack id; may be given separately")
+    purpose: Purpose
+    urgency: Literal["planned", "emergency"] = "planned"
+    case_ref: Optional[str] = Field(None, description="an opaque reference for the caller's records")
+    start: datetime = Field(
+        description="arranged start, ISO 8601; a time without an offset is Europe/London local time"
+    )
+    duration_minutes: Optional[PositiveInt] = None
+    first_visit: Optional[StrictBool] = None
+    staff: list[StaffMember] = Field(min_length=1)
+    approvals: list[Approver] = Field(default_factory=list)
+    lone_visit_approved_by: Optional[Approver] = None
+    parents_informed: Optional[StrictBool] = None
+    risk_assessment: Optional[RiskAssessment] = None
+    visit_plan_lodged: Optional[StrictBool] = None
+    check_in: Optional[CheckIn] = None
+    out_of_hours: Optional[OutOfHours] = None
+    household: Household = Field(default_factory=Household)
+    on_arrival: Optional[OnArrival] = None
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _parse_start(cls, value):
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00Z"
+                ) from None
+        else:
+            raise ValueError("must be an ISO 8601 date and time written as text, e.g. '2026-11-23T10:00'")
+        if moment.tzinfo is None:
+            moment = _london(moment)
+        return moment.astimezone(timezone.utc)
+
+
+def _london(naive: datetime) -> datetime:
+    """Attach Europe/London to a wall-clock time, refusing times that do not exist or happen twice."""
+    first = naive.replace(tzinfo=LONDON, fold=0)
+    # Checked first: inside the spring gap the two folds also disagree.
+    round_trip = first.astimezone(timezone.utc).astimezone(LONDON).replace(tzinfo=None)
+    if round_trip != naive:
+        raise ValueError(
+            f"{naive.isoformat()} does not exist in London (the clocks go forward); choose another time"
+        )
+    if first.utcoffset() != naive.replace(tzinfo=LONDON, fold=1).utcoffset():
+        raise ValueError(
+            f"{naive.isoformat()} happens twice in London (the clocks go back); add the offset, "
+            "+01:00 for the first or +00:00 for the second"
+        )
+    return first
+
+
+class Outcome(str, Enum):
+    """What a decision says. Ordered by severity: permitted < conditional < blocked."""
+
+    PERMITTED = "permitted"
+    CONDITIONAL = "conditional"
+    BLOCKED = "blocked"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY = {Outcome.PERMITTED: 0, Outcome.CONDITIONAL: 1, Outcome.BLOCKED: 2}
+
+
+class Citation(_Strict):
+    """Where in the policy a finding comes from: the document, the section and the exact words."""
+
+    document: str
+    section: str
+    quote: str
+
+
+class Finding(_Strict):
+    """One rule that applies to the visit."""
+
+    rule: str
+    outcome: Outcome
+    message: str
+    conditions: list[str] = Field(default_factory=list)
+    remedy: Optional[dict] = Field(
+        None, description="a JSON merge patch (RFC 7396) on the visit which, applied, removes this finding"
+    )
+    citation: Optional[Citation] = None
+
+
+class Decision(_Strict):
+    """The answer for one visit: the most severe of its findings."""
+
+    school: str
+    pack_version: str
+    pack_digest: str
+    outcome: Outcome
+    findings: list[Finding] = Field(default_factory=list)
+
+    @property
+    def reminders(self) -> list[Finding]:
+        return [f for f in self.findings if f.outcome is Outcome.PERMITTED]
+
+
+class VisitSummary(_Strict):
+    """What decision listeners are told of a visit by default: no personal facts."""
+
+    school: str
+    purpose: str
+    digest: str = Field(description="SHA-256 of the visit's canonical JSON")

@@ -1,0 +1,319 @@
+"""Rule packs: the model, loading from YAML, and compiling to conditions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
+
+from ._conditions import Condition, compile_python, normalise
+from ._errors import InputError, Problem, UnknownSchoolError
+from ._facts import Clock
+from ._models import Outcome
+from ._rule import ClockTime, Rule, to_minutes
+from ._validation import validate
+from ._yaml import Loaded, load_file
+
+PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"must be a date written YYYY-MM-DD, like 2027-01-31, not {value!r}")
+    return value.strip()
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class Hours(BaseModel):
+    """A daily window, e.g. ``{start: "08:30", end: "15:30"}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if to_minutes(self.start) >= to_minutes(self.end):
+            raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
+        return self
+
+
+class CatalogueEntry(BaseModel):
+    """One statement of the policy that bears on a visit, and what the pack does with it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    section: str = Field(min_length=1)
+    quote: str = Field(min_length=1, description="the statement, copied exactly from the policy")
+    rules: list[str] = Field(default_factory=list, description="the ids of the rules that encode it")
+    not_checkable: Optional[str] = Field(None, description="why a visit's facts cannot check it")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if bool(self.rules) == bool(self.not_checkable):
+            raise ValueError("give either 'rules' (the rule ids that encode this) or 'not_checkable' (why not)")
+        return self
+
+
+class Example(BaseModel):
+    """A visit shipped with the pack, and the decision it must get.
+
+    ``visit`` is a JSON merge patch on the pack's ``example_base`` visit (or a whole visit when the
+    pack has none).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    visit: dict = Field(default_factory=dict)
+    expect: Outcome
+    fires: list[str] = Field(default_factory=list, description="rule ids that must be among the findings")
+    cites: Optional[str] = Field(None, description="a phrase that some finding's quote must contain")
+
+
+class PackBase(BaseModel):
+    """Pack metadata; ``rules`` is added per registry, from the rule kinds it knows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=PACK_ID, description="how callers name the pack: check(visit, school=ID)")
+    school: str = Field(min_length=1, description="the school or trust, as the document names it")
+    document: str = Field(min_length=1, description="the policy's title")
+    version: str = Field(min_length=1, description="the pack's version, on every decision as pack_version")
+    source: Optional[str] = Field(None, description="the policy text's file name, for lint --source")
+    adopted: Optional[str] = Field(None, description="when the policy was adopted/approved, as the document says")
+    review_due: Optional[IsoDate] = Field(None, description="when the policy is due for review (YYYY-MM-DD)")
+    review_due_text: Optional[str] = Field(None, description="the review date as the document words it")
+    timezone: str = "Europe/London"
+    school_day: Hours = Field(default_factory=lambda: Hours(start="08:30", end="15:30"))
+    office_hours: Hours = Field(default_factory=lambda: Hours(start="08:00", end="16:00"))
+    evening_starts: ClockTime = "18:00"
+    extends: Optional[str] = Field(None, description="the id of a pack (e.g. a trust's) whose rules this one inherits")
+    overrides: list[str] = Field(
+        default_factory=list, description="ids of inherited rules this pack replaces with its own rule of the same id"
+    )
+    removes: list[str] = Field(default_factory=list, description="ids of inherited rules this pack drops")
+    example_base: Optional[dict] = Field(None, description="a complete visit the examples patch")
+    examples: list[Example] = Field(default_factory=list)
+    catalogue: list[CatalogueEntry] = Field(default_factory=list)
+
+    _file: Optional[str] = PrivateAttr(None)
+    _loaded: Optional[Loaded] = PrivateAttr(None)
+    _origins: dict = PrivateAttr(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from None
+        return value
+
+    @model_validator(mode="after")
+    def _rules_consistent(self):
+        rules = getattr(self, "rules", [])
+        seen: dict[str, int] = {}
+        for index, rule in enumerate(rules):
+            if rule.id in seen:
+                raise ValueError(f"rule id '{rule.id}' is used twice (rules {seen[rule.id] + 1} and {index + 1})")
+            seen[rule.id] = index
+        ids = set(seen)
+        for entry in self.catalogue:
+            for rid in entry.rules:
+                if rid not in ids:
+                    raise ValueError(f"catalogue entry in section '{entry.section}' names rule '{rid}', which is not in the pack")
+        for example in self.examples:
+            for rid in example.fires:
+                if rid not in ids:
+                    raise ValueError(f"example '{example.name}' expects rule '{rid}', which is not in the pack")
+        return self
+
+    # -- derived ------------------------------------------------------------------------------
+
+    @property
+    def file(self) -> Optional[str]:
+        return self._file
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(
+            timezone=self.timezone,
+            school_day=(to_minutes(self.school_day.start), to_minutes(self.school_day.end)),
+            office_hours=(to_minutes(self.office_hours.start), to_minutes(self.office_hours.end)),
+            evening_starts=to_minutes(self.evening_starts),
+        )
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the pack's content with rules in id order: reordering rules does not change it."""
+        return _digest(self)
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:  # type: ignore[attr-defined]
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def origin(self, rule_id: str) -> str:
+        """Which pack a rule comes from (this one, or the one it extends)."""
+        return self._origins.get(rule_id, self.id)
+
+
+def _digest(pack: PackBase) -> str:
+    data = pack.model_dump(mode="json", exclude={"examples", "catalogue", "example_base"})
+    data["rules"] = sorted(data.get("rules", []), key=lambda r: r["id"])
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=32)
+def _pack_model_for(kinds: tuple[type[Rule], ...]) -> type[PackBase]:
+    if len(kinds) == 1:
+        rule_type: Any = kinds[0]
+    else:
+        rule_type = Annotated[Union[kinds], Field(discriminator="kind")]  # type: ignore[valid-type]
+    return create_model(
+        "RulePack",
+        __base__=PackBase,
+        __doc__="A school's home visit rule pack.",
+        rules=(list[rule_type], Field(min_length=1, description="the rules; order never matters")),
+    )
+
+
+def pack_model(registry=None) -> type[PackBase]:
+    """The pydantic model of a rule pack, for the rule kinds ``registry`` knows."""
+    from ._plugins import default_registry
+
+    registry = registry or default_registry()
+    kinds = tuple(sorted(registry.kinds().values(), key=lambda k: k.kind_name))
+    return _pack_model_for(kinds)
+
+
+def peek_pack_id(path: Path) -> str:
+    """The ``id`` of a pack file, read without validating the rest."""
+    loaded = load_file(path)
+    if not isinstance(loaded.data, dict) or not isinstance(loaded.data.get("id"), str):
+        raise InputError(Problem(str(path), 1, 1, "a rule pack needs an 'id' at the top level"))
+    return loaded.data["id"]
+
+
+def parse_pack(loaded: Loaded, registry=None) -> PackBase:
+    """Validate loaded YAML as a rule pack; raise :class:`InputError` with every problem."""
+    from ._inherit import resolve_extends
+
+    if not isinstance(loaded.data, dict):
+        raise InputError(Problem(loaded.file, 1, 1, "a rule pack must be a mapping of fields (id, school, rules...)"))
+    data, origins = resolve_extends(loaded, registry)
+    model = pack_model(registry)
+    pack = validate(model, Loaded(data, loaded.file, loaded.positions))
+    pack._file = loaded.file
+    pack._loaded = loaded
+    pack._origins = origins
+    return pack
+
+
+def _cache_key(path: Path) -> tuple:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+_pack_cache: dict[tuple, PackBase] = {}
+
+
+def load_pack(school: str | Path, *, registry=None) -> PackBase:
+    """Load a rule pack by id (``"tcat"``) or from a YAML file path.
+
+    Raises :class:`UnknownSchoolError` for an unknown id and :class:`InputError` for a pack with
+    problems (each with file, line and column).
+    """
+    from ._plugins import default_registry
+
+    registry = registry or default_registry()
+    path = _pack_path(school, registry)
+    try:
+        key = _cache_key(path) + (id(registry),)
+    except FileNotFoundError:
+        raise InputError(Problem(str(path), None, None, "file not found")) from None
+    cached = _pack_cache.get(key)
+    if cached is not None:
+        return cached
+    pack = parse_pack(load_file(path), registry)
+    if len(_pack_cache) > 256:
+        _pack_cache.clear()
+    _pack_cache[key] = pack
+    return pack
+
+
+def _pack_path(school: str | Path, registry) -> Path:
+    if isinstance(school, Path) or (isinstance(school, str) and school.endswith((".yaml", ".yml", ".json"))):
+        return Path(school)
+    if not isinstance(school, str) or not school:
+        raise UnknownSchoolError(Problem("<school>", None, None, "no school given: pass school=ID (e.g. 'tcat')"))
+    packs = registry.packs()
+    if school not in packs:
+        import difflib
+
+        close = difflib.get_close_matches(school, list(packs), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise UnknownSchoolError(
+            Problem("<school>", None, None, f"unknown school '{school}'{hint} (known: {', '.join(sorted(packs))})")
+        )
+    return packs[school]
+
+
+def available_packs(*, registry=None) -> list[str]:
+    """The ids of every pack that can be loaded by id: built-ins and plugins'."""
+    from ._plugins import default_registry
+
+    return sorted((registry or default_registry()).packs())
+
+
+# -- compiled form --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    condition: Condition
+    holds: Callable[[dict], bool]
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A pack with every rule's condition built once."""
+
+    pack: PackBase
+    clock: Clock
+    rules: tuple[CompiledRule, ...]
+    digest: str
+
+    @property
+    def id(self) -> str:
+        return self.pack.id
+
+    def rule(self, rule_id: str) -> CompiledRule:
+        for r in self.rules:
+            if r.rule.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+def compile_pack(pack: PackBase) -> CompiledPack:
+    clock = pack.clock
+    compiled = []
+    for rule in pack.rules:  # type: ignore[attr-defined]
+        cond = normalise(rule.condition(clock))
+        compiled.append(CompiledRule(rule, cond, compile_python(cond)))
+    return CompiledPack(pack, clock, tuple(compiled), pack.digest)
+

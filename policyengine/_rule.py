@@ -1,0 +1,126 @@
+"""What every rule in a pack has, whatever its kind.
+
+A rule kind is a subclass of :class:`Rule` with ``kind: Literal["name"]``, its own parameters as
+pydantic fields (so it validates them itself), a :meth:`Rule.trigger` returning the condition under
+which the finding applies, and optionally :meth:`Rule.suggest_remedy`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Annotated, Any, ClassVar, Literal, Optional
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ._conditions import Condition, ConditionSpec, Not, all_of, fact
+from ._facts import Clock
+from ._models import Purpose
+
+RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def _hhmm(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a time of day written as text in quotes, like \"16:00\", not {value!r}")
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"{value!r} is not a time of day between 00:00 and 23:59 (write it like \"16:00\")")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+ClockTime = Annotated[str, BeforeValidator(_hhmm)]
+
+
+def to_minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+class CitationSpec(BaseModel):
+    """Where the rule comes from: the section and the policy's exact words."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    section: str = Field(min_length=1, description="the section of the policy, as the document names it")
+    quote: str = Field(min_length=1, description="the policy's own words, copied exactly")
+    document: Optional[str] = Field(None, description="defaults to the pack's document title")
+
+
+class Rule(BaseModel):
+    """The fields every rule has. Subclasses add a ``kind`` literal and their parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Set on subclasses from their ``kind`` literal.
+    kind_name: ClassVar[str] = ""
+
+    id: str = Field(pattern=RULE_ID, description="unique within the pack: lower case, digits, - _ .")
+    kind: str
+    outcome: Literal["permitted", "conditional", "blocked"] = Field(
+        description="blocked: must not go ahead; conditional: only once the conditions are met; permitted: a reminder"
+    )
+    title: Optional[str] = Field(None, description="a few words for tables and listings")
+    message: str = Field(min_length=1, description="what staff are told")
+    conditions: list[str] = Field(default_factory=list, description="what must be done first, in plain words")
+    remedy: Optional[dict] = Field(
+        None, description="a JSON merge patch on the visit that removes this finding (overrides the kind's own)"
+    )
+    citation: CitationSpec
+    purposes: Optional[list[Purpose]] = Field(None, description="apply only to visits with these purposes")
+    unless: Optional[ConditionSpec] = Field(None, description="the rule does not apply when this condition holds")
+    notes: Optional[str] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs):
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("kind")
+        args = getattr(field.annotation, "__args__", ()) if field else ()
+        if args and isinstance(args[0], str):
+            cls.kind_name = args[0]
+
+    # -- what a kind provides -----------------------------------------------------------------
+
+    def trigger(self, clock: Clock) -> Condition:
+        """The condition under which this rule's finding applies."""
+        raise NotImplementedError
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        """A JSON merge patch on ``visit`` (plain JSON data) that removes this finding, if any exists."""
+        return None
+
+    # -- used by the engine -------------------------------------------------------------------
+
+    def condition(self, clock: Clock) -> Condition:
+        """The full condition: the kind's trigger, narrowed by ``purposes`` and ``unless``."""
+        parts = [self.trigger(clock)]
+        if self.purposes is not None:
+            parts.insert(0, fact("purpose", "in", self.purposes))
+        if self.unless is not None:
+            parts.append(Not(self.unless.compile()))
+        return all_of(*parts)
+
+    def remedy_for(self, visit: dict) -> Optional[dict]:
+        if self.remedy is not None:
+            return copy.deepcopy(self.remedy)
+        return self.suggest_remedy(visit)
+
+
+# -- helpers for kinds' remedies --------------------------------------------------------------------
+
+
+def add_approval(visit: dict, approver: str) -> dict:
+    """A patch adding ``approver`` to the visit's approvals (merge patches replace whole lists)."""
+    approvals = list(visit.get("approvals") or [])
+    if approver not in approvals:
+        approvals.append(approver)
+    return {"approvals": approvals}
+
+
+def set_all_staff(visit: dict, **fields: Any) -> dict:
+    """A patch setting ``fields`` on every member of staff."""
+    return {"staff": [dict(member, **fields) for member in visit.get("staff") or []]}
+
+
+def on_arrival(**fields: Any) -> dict:
+    return {"on_arrival": dict(fields)}

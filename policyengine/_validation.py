@@ -1,0 +1,185 @@
+"""Turn pydantic validation errors into problems people can act on: file, line, column, plain words."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ._errors import InputError, Problem
+from ._yaml import Loaded
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _data_path(data: Any, loc: tuple) -> tuple:
+    """Follow a pydantic error location through the data, dropping segments that are not in it.
+
+    A tagged union adds the tag (the rule kind) to the location and a function validator adds its
+    name; neither is a key in the file, so they are skipped.
+    """
+    path: list = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
+            # A missing field: name it, though it has no position of its own.
+            path.append(part)
+            node = None
+        # else: a union tag or validator name; skip it
+    return tuple(path)
+
+
+def path_is_tag(part: str) -> bool:
+    return part.startswith("function-") or "[" in part
+
+
+def _message(err: dict, field: str, suggestions: list[str]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "missing":
+        return f"'{field}' is missing; add it"
+    if kind == "extra_forbidden":
+        msg = f"unknown field '{field}'"
+        if suggestions:
+            msg += f"; did you mean '{suggestions[0]}'?"
+        return msg + " (remove it or correct the spelling)"
+    if kind == "literal_error":
+        return f"'{field}' cannot be {value!r}; it must be one of: {ctx.get('expected', '')}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"'{field}' must be true or false, not {value!r}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"'{field}' must be a whole number, not {value!r}"
+    if kind in ("string_type",):
+        return f"'{field}' must be text, not {value!r}"
+    if kind in ("list_type",):
+        return f"'{field}' must be a list, not {value!r}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"'{field}' must be a mapping of fields, not {value!r}"
+    if kind == "greater_than_equal":
+        return f"'{field}' must be at least {ctx.get('ge')}, not {value!r}"
+    if kind == "greater_than":
+        return f"'{field}' must be more than {ctx.get('gt')}, not {value!r}"
+    if kind == "less_than_equal":
+        return f"'{field}' must be at most {ctx.get('le')}, not {value!r}"
+    if kind == "too_short":
+        return f"'{field}' needs at least {ctx.get('min_length')} item(s)"
+    if kind == "string_too_short":
+        return f"'{field}' must not be empty"
+    if kind == "string_pattern_mismatch":
+        return f"'{field}' is not in the expected form ({ctx.get('pattern')}): {value!r}"
+    if kind == "union_tag_invalid":
+        tags = ctx.get("expected_tags", "")
+        got = ctx.get("tag")
+        close = difflib.get_close_matches(str(got), [t.strip(" '") for t in str(tags).split(",")], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown rule kind '{got}'{hint} (known kinds: {tags})"
+    if kind == "union_tag_not_found":
+        return f"'{field}' needs a 'kind' saying which rule kind it is"
+    if kind == "value_error" or kind == "assertion_error":
+        msg = str(ctx.get("error", err.get("msg", "")))
+        return f"'{field}': {msg}"
+    return f"'{field}': {err.get('msg', 'is not valid')}"
+
+
+def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, list[str]] | None = None) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, positioned in the loaded file.
+
+    ``allowed`` maps the path of each mapping to the field names it accepts (for "did you mean").
+    """
+    problems: list[Problem] = []
+    seen: set = set()
+    for err in error.errors(include_url=False):
+        path = _data_path(loaded.data, tuple(err["loc"]))
+        field = _dotted(path)
+        suggestions: list[str] = []
+        if err["type"] == "extra_forbidden" and path:
+            candidates = (allowed or {}).get(path[:-1], [])
+            suggestions = difflib.get_close_matches(str(path[-1]), candidates, n=1, cutoff=0.6)
+        line, col = loaded.position(path)
+        message = _message(err, field, suggestions)
+        key = (line, col, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        problems.append(Problem(loaded.file, line, col, message, field=field))
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return problems
+
+
+def allowed_fields(model: type[BaseModel], data: Any) -> dict[tuple, list[str]]:
+    """For each mapping in ``data`` that a model describes, the field names that model accepts.
+
+    Used for "did you mean" suggestions on unknown fields.
+    """
+    out: dict[tuple, list[str]] = {}
+
+    def walk(m: Any, node: Any, path: tuple) -> None:
+        if not (isinstance(m, type) and issubclass(m, BaseModel)) or not isinstance(node, dict):
+            return
+        out[path] = list(m.model_fields)
+        for name, info in m.model_fields.items():
+            if name not in node:
+                continue
+            for sub in _models_in(info.annotation, node[name]):
+                target, value, subpath = sub
+                walk(target, value, path + (name,) + subpath)
+
+    walk(model, data, ())
+    return out
+
+
+def _models_in(annotation: Any, value: Any):
+    """Yield (model, value, relative path) for BaseModel types reachable in ``annotation``."""
+    import typing
+
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation, value, ()
+        return
+    if origin in (list, tuple) and isinstance(value, list) and args:
+        for i, item in enumerate(value):
+            for target, v, p in _models_in(args[0], item):
+                yield target, v, (i,) + p
+        return
+    if origin is typing.Annotated and args:
+        yield from _models_in(args[0], value)
+        return
+    if args:  # Union / Optional
+        candidates = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if isinstance(value, dict) and candidates:
+            kind = value.get("kind")
+            for c in candidates:
+                f = c.model_fields.get("kind")
+                if f is None or kind in typing.get_args(f.annotation) or len(candidates) == 1:
+                    yield c, value, ()
+                    return
+        for a in args:
+            if typing.get_origin(a) is not None:
+                yield from _models_in(a, value)
+
+
+def validate(model: type[M], loaded: Loaded, context: dict | None = None) -> M:
+    """Validate loaded data against ``model``; raise :class:`InputError` listing every problem."""
+    try:
+        return model.model_validate(loaded.data, context=context)
+    except ValidationError as exc:
+        raise InputError(problems_from(exc, loaded, allowed_fields(model, loaded.data))) from None

@@ -1,0 +1,41 @@
+"""The built-in rule kinds, one module each.
+
+They register through the same ``policyengine_rule_kinds`` hook a plugin uses.
+"""
+
+from __future__ import annotations
+
+from .._plugins import hookimpl
+from .animals import Animals
+from .authorisation import Authorisation
+from .condition import GenericCondition
+from .entry import Entry
+from .household import Household
+from .pairing import Pairing
+from .preparation import Preparation
+from .rooms import Rooms
+from .staffing import Staffing
+from .time_window import TimeWindow
+from .wait_limit import WaitLimit
+
+BUILTIN_KINDS = (
+    TimeWindow,
+    Pairing,
+    Staffing,
+    Authorisation,
+    WaitLimit,
+    Animals,
+    Rooms,
+    Entry,
+    Household,
+    Preparation,
+    GenericCondition,
+)
+
+
+@hookimpl
+def policyengine_rule_kinds():
+    return list(BUILTIN_KINDS)
+
+
+__all__ = ["BUILTIN_KINDS"] + [k.__name__ for k in BUILTIN_KINDS]

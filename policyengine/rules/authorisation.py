@@ -1,0 +1,29 @@
+"""Authorisation: who must have approved the visit."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .._conditions import Condition, all_of, fact
+from .._facts import Clock
+from .._models import Approver
+from .._rule import Rule, add_approval
+
+
+class Authorisation(Rule):
+    """Fires unless at least one of ``any_of`` has approved the visit.
+
+    To require approvals from two people, write two rules. Narrow a rule to some visits with the
+    common ``purposes`` field (e.g. the DSL for safeguarding visits).
+    """
+
+    kind: Literal["authorisation"]
+    any_of: list[Approver] = Field(min_length=1)
+
+    def trigger(self, clock: Clock) -> Condition:
+        return all_of(*(fact(f"approved_by_{a}", "ne", True) for a in self.any_of))
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        return add_approval(visit, self.any_of[0])

@@ -1,0 +1,49 @@
+"""Household health and known risks."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .._conditions import FALSE, Condition, all_of, any_of, fact, negate
+from .._facts import Clock
+from .._models import Approver
+from .._rule import Rule, add_approval, on_arrival
+
+
+class Household(Rule):
+    """What is known about the household.
+
+    ``check``: ``contagious_illness`` or ``known_risks``. ``stage: before`` fires before going when the
+    fact is true or not known (not known is not "no"), unless one of ``unless_approved_by`` has
+    approved the visit. ``stage: entry`` fires at the door when the fact is true and staff would go
+    further than the doorstep.
+    """
+
+    kind: Literal["household"]
+    check: Literal["contagious_illness", "known_risks"]
+    stage: Literal["before", "entry"] = "before"
+    unless_approved_by: list[Approver] = Field(default_factory=list)
+
+    def _approved(self) -> Condition:
+        if not self.unless_approved_by:
+            return FALSE
+        return any_of(*(fact(f"approved_by_{a}", "eq", True) for a in self.unless_approved_by))
+
+    def trigger(self, clock: Clock) -> Condition:
+        if self.stage == "entry":
+            return all_of(
+                fact("arrived", "eq", True), fact(self.check, "eq", True), fact("meeting_room", "ne", "doorstep")
+            )
+        return all_of(fact(self.check, "ne", False), negate(self._approved()))
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        if self.stage == "entry":
+            return on_arrival(meeting_room="doorstep")
+        known = (visit.get("household") or {}).get(self.check)
+        if self.unless_approved_by:
+            return add_approval(visit, self.unless_approved_by[0])
+        if known is None:
+            return {"household": {self.check: False}}
+        return None

@@ -1,0 +1,63 @@
+"""Pairing: how many staff must go, and who may agree that one goes alone."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, StrictInt
+
+from .._conditions import FALSE, Condition, all_of, fact, negate
+from .._facts import Clock
+from .._models import Approver
+from .._rule import Rule
+
+
+class Pairing(Rule):
+    """Fires when fewer than ``min_staff`` go, unless a lone visit was agreed as the policy allows.
+
+    ``applies_to``: ``all_visits``, ``first_visits`` (an unknown ``first_visit`` counts as a first
+    visit) or ``known_risks`` (risks known or suspected; unknown counts as suspected).
+    ``lone_agreed_by``: the approval roles who may agree a lone visit (``lone_visit_approved_by``);
+    empty means a lone visit can never be agreed. ``lone_needs_risk_assessment``: the lone-working
+    risk assessment level that must also be in place.
+    """
+
+    kind: Literal["pairing"]
+    min_staff: StrictInt = Field(2, ge=2, le=10)
+    applies_to: Literal["all_visits", "first_visits", "known_risks"] = "all_visits"
+    lone_agreed_by: list[Approver] = Field(default_factory=list)
+    lone_needs_risk_assessment: Optional[Literal["completed", "approved"]] = None
+
+    def scope(self) -> list[Condition]:
+        if self.applies_to == "first_visits":
+            return [fact("first_visit", "ne", False)]
+        if self.applies_to == "known_risks":
+            return [fact("known_risks", "ne", False)]
+        return []
+
+    def lone_agreed(self) -> Condition:
+        if not self.lone_agreed_by:
+            return FALSE
+        parts = [fact("staff_count", "eq", 1), fact("lone_visit_approved_by", "in", self.lone_agreed_by)]
+        if self.lone_needs_risk_assessment:
+            levels = ["completed", "approved"][["completed", "approved"].index(self.lone_needs_risk_assessment):]
+            parts.append(fact("risk_assessment", "in", levels))
+        return all_of(*parts)
+
+    def trigger(self, clock: Clock) -> Condition:
+        return all_of(*self.scope(), fact("staff_count", "lt", self.min_staff), negate(self.lone_agreed()))
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        staff = list(visit.get("staff") or [])
+        if self.lone_agreed_by and len(staff) == 1:
+            patch: dict = {"lone_visit_approved_by": self.lone_agreed_by[0]}
+            if self.lone_needs_risk_assessment and not (
+                self.lone_needs_risk_assessment == "completed" and visit.get("risk_assessment") == "approved"
+            ):
+                patch["risk_assessment"] = self.lone_needs_risk_assessment
+            return patch
+        if not staff:
+            return None
+        # A colleague like the first one, so that the new member brings no new finding of their own.
+        companions = [dict(staff[0]) for _ in range(self.min_staff - len(staff))]
+        return {"staff": staff + companions}

@@ -1,0 +1,39 @@
+"""Rooms: where in the home staff may meet (doorstep, ground floor, upstairs, a child's bedroom)."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .._conditions import Condition, all_of, fact
+from .._facts import Clock
+from .._models import MeetingRoom
+from .._rule import Rule, on_arrival
+
+
+class Rooms(Rule):
+    """Fires at the door when the meeting is in one of ``rooms``.
+
+    ``escorted``: ``any`` (default), ``yes`` (only when accompanied upstairs by a responsible adult)
+    or ``no`` (only when not known to be accompanied). A policy that allows upstairs only with an
+    escort writes two rules: ``escorted: no`` blocked, ``escorted: yes`` conditional.
+    """
+
+    kind: Literal["rooms"]
+    rooms: list[MeetingRoom] = Field(min_length=1)
+    escorted: Literal["any", "yes", "no"] = "any"
+
+    def trigger(self, clock: Clock) -> Condition:
+        parts = [fact("arrived", "eq", True), fact("meeting_room", "in", self.rooms)]
+        if self.escorted == "yes":
+            parts.append(fact("upstairs_escort", "eq", True))
+        elif self.escorted == "no":
+            parts.append(fact("upstairs_escort", "ne", True))
+        return all_of(*parts)
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        for room in ("ground_floor", "doorstep"):
+            if room not in self.rooms:
+                return on_arrival(meeting_room=room)
+        return None

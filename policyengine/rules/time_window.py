@@ -1,0 +1,88 @@
+"""Time window: school day, office hours, a cut-off time, evening visits."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .._conditions import FALSE, Condition, all_of, any_of, fact, negate
+from .._facts import Clock
+from .._models import Approver
+from .._rule import ClockTime, Rule, add_approval, to_minutes
+
+
+class TimeWindow(Rule):
+    """Fires when a visit falls outside a window, unless its listed exceptions are met.
+
+    ``when``: ``outside_school_day``, ``outside_office_hours`` (start before, end after, a weekend or
+    an England bank holiday; an unknown duration counts as running over), ``starts_after`` (start
+    later than ``time``: 16:00 itself is not after 16:00), ``evening`` (start at or after ``time``, or
+    the pack's ``evening_starts``).
+
+    Exceptions, all of which must hold when several are given: ``unless_approved_by`` (any of these
+    approvals), ``needs_justification`` (``out_of_hours.justification`` recorded),
+    ``needs_responsible_contact`` (``out_of_hours.responsible_contact`` is true).
+    """
+
+    kind: Literal["time_window"]
+    when: Literal["outside_school_day", "outside_office_hours", "starts_after", "evening"]
+    time: Optional[ClockTime] = Field(None, description="for starts_after (required) and evening (optional)")
+    unless_approved_by: list[Approver] = Field(default_factory=list)
+    needs_justification: bool = False
+    needs_responsible_contact: bool = False
+
+    @model_validator(mode="after")
+    def _time_needed(self):
+        if self.when == "starts_after" and self.time is None:
+            raise ValueError("'time' is required when 'when' is starts_after, e.g. time: \"16:00\"")
+        if self.when in ("outside_school_day", "outside_office_hours") and self.time is not None:
+            raise ValueError(f"'time' has no meaning for {self.when}; the pack's hours are used")
+        return self
+
+    def _has_exception(self) -> bool:
+        return bool(self.unless_approved_by or self.needs_justification or self.needs_responsible_contact)
+
+    def breach(self, clock: Clock) -> Condition:
+        if self.when == "outside_school_day":
+            return fact("in_school_day", "ne", True)
+        if self.when == "outside_office_hours":
+            return fact("in_office_hours", "ne", True)
+        if self.when == "starts_after":
+            return fact("start_minute", "gt", to_minutes(self.time))
+        start = to_minutes(self.time) if self.time else clock.evening_starts
+        return fact("start_minute", "ge", start)
+
+    def exception(self) -> Condition:
+        if not self._has_exception():
+            return FALSE
+        parts = []
+        if self.unless_approved_by:
+            parts.append(any_of(*(fact(f"approved_by_{a}", "eq", True) for a in self.unless_approved_by)))
+        if self.needs_justification:
+            parts.append(fact("out_of_hours_justified", "eq", True))
+        if self.needs_responsible_contact:
+            parts.append(fact("responsible_contact", "eq", True))
+        return all_of(*parts)
+
+    def trigger(self, clock: Clock) -> Condition:
+        return all_of(self.breach(clock), negate(self.exception()))
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        if not self._has_exception():
+            return None
+        patch: dict = {}
+        if self.unless_approved_by:
+            approvals = set(visit.get("approvals") or [])
+            if not approvals & set(self.unless_approved_by):
+                patch.update(add_approval(visit, self.unless_approved_by[0]))
+        ooh: dict = {}
+        if self.needs_justification:
+            current = (visit.get("out_of_hours") or {}).get("justification")
+            if not (current and current.strip()):
+                ooh["justification"] = "recorded: no reasonable alternative to this time"
+        if self.needs_responsible_contact:
+            ooh["responsible_contact"] = True
+        if ooh:
+            patch["out_of_hours"] = ooh
+        return patch or None

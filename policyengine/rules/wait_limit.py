@@ -1,0 +1,38 @@
+"""Wait limit: how long staff wait at the door for parents who are not there."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field, StrictInt
+
+from .._conditions import Condition, all_of, fact
+from .._facts import Clock
+from .._rule import Rule, on_arrival
+
+
+class WaitLimit(Rule):
+    """At the door, parents not present (or not known to be) at the arranged time.
+
+    ``stage: waiting`` fires while ``minutes_waited`` is at most ``minutes`` (an unknown wait counts as
+    still waiting): staff may wait until the limit, then cancel. ``stage: exceeded`` fires once
+    ``minutes_waited`` is more than ``minutes``: the visit is cancelled; nothing done at the door
+    now changes that, so it has no remedy.
+    """
+
+    kind: Literal["wait_limit"]
+    minutes: StrictInt = Field(ge=0, le=240)
+    stage: Literal["waiting", "exceeded"]
+
+    def trigger(self, clock: Clock) -> Condition:
+        op = "le" if self.stage == "waiting" else "gt"
+        return all_of(
+            fact("arrived", "eq", True),
+            fact("parents_present", "ne", True),
+            fact("minutes_waited", op, self.minutes),
+        )
+
+    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        if self.stage == "waiting":
+            return on_arrival(parents_present=True)
+        return None
