@@ -22,6 +22,7 @@ from ._models import (
     Visit,
     VisitSummary,
 )
+from ._patch import merge_patch
 from ._pack import available_packs, load_pack, pack_model
 from ._plugins import PluginError, Registry, hookimpl, register
 from ._rule import Rule
@@ -55,6 +56,7 @@ __all__ = [
     "hookimpl",
     "load_pack",
     "load_visit",
+    "merge_patch",
     "pack_model",
     "parse_visit",
     "register",

@@ -1,0 +1,73 @@
+"""The ``policyengine`` command.
+
+Exit status: 0 when the command did its job (a decision was made, lint found nothing...), 1 for an
+internal error (or, for lint and test, problems found), 2 for bad input: one line per problem,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from ._errors import InputError, PolicyEngineError
+
+#: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
+COMMANDS = (
+    "policyengine._cli_check",
+    "policyengine._cli_packs",
+    "policyengine._cli_test",
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors are bad input too: exit 2, one line
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policyengine", description="May this home visit go ahead under the school's policy?")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"policyengine {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def report_input_error(exc: InputError) -> int:
+    for problem in exc.problems:
+        print(str(problem), file=sys.stderr)
+    if len(exc.problems) > 1:
+        print(f"{len(exc.problems)} problems", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InputError as exc:
+        return report_input_error(exc)
+    except PolicyEngineError as exc:
+        print(f"policyengine: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # fail closed, and say so plainly rather than with a traceback
+        print(f"policyengine: internal error: {exc!r} (no decision was made)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

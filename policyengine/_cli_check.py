@@ -1,0 +1,74 @@
+"""``policyengine check VISIT_FILE --school ID [--format text|json]``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+from ._decide import ENGINES, check, load_visit
+from ._models import Decision, Outcome
+
+HEADLINES = {
+    Outcome.PERMITTED: "PERMITTED: the visit may go ahead.",
+    Outcome.CONDITIONAL: "CONDITIONAL: do not go ahead until everything below is done.",
+    Outcome.BLOCKED: "BLOCKED: the visit must not go ahead as proposed.",
+}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("check", help="decide one visit", description="Decide whether a visit may go ahead.")
+    p.add_argument("visit", metavar="VISIT_FILE", help="the visit, as YAML or JSON")
+    p.add_argument("--school", help="the rule pack id (or a pack file); defaults to the visit's 'school'")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--engine", choices=ENGINES, default="durable")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    visit = load_visit(args.visit)
+    decision = check(visit, school=args.school, engine=args.engine)
+    if args.format == "json":
+        json.dump(decision.model_dump(mode="json"), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_text(decision))
+    return 0
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, width=72, initial_indent=indent, subsequent_indent=indent + "  ") or [indent]
+
+
+def render_text(decision: Decision) -> str:
+    """What a member of staff reads on a phone before knocking: outcome, what to do, the policy."""
+    lines = [HEADLINES[decision.outcome], ""]
+    actions = [f for f in decision.findings if f.outcome is not Outcome.PERMITTED]
+    reminders = [f for f in decision.findings if f.outcome is Outcome.PERMITTED]
+    cited = []
+    if actions:
+        lines.append("What to do:")
+        for f in actions:
+            cited.append(f)
+            lines += _wrap(f"{len(cited)}. [{f.outcome.value.upper()}] {f.message} (see [{len(cited)}])", " ")
+            for c in f.conditions:
+                lines += _wrap(f"- {c}", "     ")
+        lines.append("")
+    if reminders:
+        lines.append("Remember:")
+        for f in reminders:
+            if f.citation:
+                cited.append(f)
+                ref = f" (see [{len(cited)}])"
+            else:
+                ref = ""
+            lines += _wrap(f"- {f.message}{ref}", " ")
+        lines.append("")
+    if cited:
+        lines.append("Policy:")
+        for n, f in enumerate(cited, 1):
+            c = f.citation
+            lines += _wrap(f"[{n}] {c.document}, {c.section}: \"{c.quote}\"", " ")
+        lines.append("")
+    lines.append(f"({decision.school} rule pack {decision.pack_version}, {decision.pack_digest[:19]})")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,69 @@
+"""Run the example visits a pack ships with, against the decisions they must get."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from ._decide import decide, parse_visit
+from ._errors import InputError
+from ._pack import PackBase
+from ._patch import merge_patch
+from ._quotes import fold
+from ._yaml import Loaded
+
+
+@dataclass(frozen=True)
+class ExampleFailure:
+    pack: str
+    file: Optional[str]
+    line: Optional[int]
+    name: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else (self.file or self.pack)
+        return f"{where}: example '{self.name}': {self.problem}"
+
+
+def example_visit(pack: PackBase, index: int) -> dict:
+    example = pack.examples[index]
+    return merge_patch(pack.example_base or {}, example.visit)
+
+
+def run_examples(pack: PackBase, engines=("durable", "python"), today: Optional[date] = None) -> tuple[int, list[ExampleFailure]]:
+    """Run every example of ``pack`` on each engine; return (examples run, failures)."""
+    failures: list[ExampleFailure] = []
+    loaded: Optional[Loaded] = pack._loaded
+    for index, example in enumerate(pack.examples):
+        line = loaded.position(("examples", index))[0] if loaded else None
+
+        def fail(problem: str) -> None:
+            failures.append(ExampleFailure(pack.id, pack.file, line, example.name, problem))
+
+        try:
+            visit = parse_visit(example_visit(pack, index), file=f"{pack.file}: example '{example.name}'")
+        except InputError as exc:
+            fail("the example visit is not valid: " + "; ".join(p.message for p in exc.problems))
+            continue
+        outcomes = {}
+        for engine in engines:
+            decision = decide(pack, visit, engine, today)
+            outcomes[engine] = decision
+        first = next(iter(outcomes.values()))
+        if any(d != first for d in outcomes.values()):
+            fail("the engines disagree: " + ", ".join(f"{e}={d.outcome.value}" for e, d in outcomes.items()))
+            continue
+        if first.outcome != example.expect:
+            detail = ", ".join(f"{f.rule} ({f.outcome.value})" for f in first.findings) or "no findings"
+            fail(f"expected {example.expect.value}, got {first.outcome.value} ({detail})")
+        fired = {f.rule for f in first.findings}
+        for rule_id in example.fires:
+            if rule_id not in fired:
+                fail(f"rule '{rule_id}' should fire but did not (fired: {', '.join(sorted(fired)) or 'none'})")
+        if example.cites:
+            want = fold(example.cites).lower()
+            if not any(f.citation and want in fold(f.citation.quote).lower() for f in first.findings):
+                fail(f"no finding cites words containing {example.cites!r}")
+    return len(pack.examples), failures

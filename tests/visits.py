@@ -1,0 +1,55 @@
+"""Visits shared by the tests."""
+
+from __future__ import annotations
+
+from policyengine import merge_patch
+
+#: A fully prepared, paired, authorised, daytime repeat visit with no animals: every built-in pack
+#: must permit it. Monday 23 November 2026, 10:00 London time (GMT).
+PREPARED = {
+    "purpose": "attendance",
+    "urgency": "planned",
+    "start": "2026-11-23T10:00:00",
+    "duration_minutes": 45,
+    "first_visit": False,
+    "staff": [
+        {"role": "attendance_officer", "home_visit_trained": True, "dbs": "enhanced_barred", "school_phone": True, "id_badge": True},
+        {"role": "education_welfare_officer", "home_visit_trained": True, "dbs": "enhanced_barred", "school_phone": True, "id_badge": True},
+    ],
+    "approvals": ["headteacher", "dsl", "deputy_dsl", "senior_attendance_lead", "line_manager", "slt"],
+    "parents_informed": True,
+    "risk_assessment": "approved",
+    "visit_plan_lodged": True,
+    "check_in": {"interval_minutes": 30, "code_word_agreed": True},
+    "household": {"animals": "none", "known_risks": False, "contagious_illness": False},
+}
+
+#: The same visit at the door, with everything as it should be.
+AT_THE_DOOR = {
+    "on_arrival": {
+        "parents_present": True,
+        "minutes_waited": 0,
+        "responsible_adult_present": True,
+        "invited_in_by": "responsible_adult",
+        "animal_request_refused": False,
+        "occupant_concern": False,
+        "staff_feel_unsafe": False,
+        "meeting_room": "ground_floor",
+        "upstairs_escort": False,
+    }
+}
+
+ONE_STAFF = {"staff": [PREPARED["staff"][0]]}
+
+
+def visit(*patches: dict) -> dict:
+    """PREPARED with each patch applied in turn (JSON merge patches)."""
+    result = PREPARED
+    for patch in patches:
+        result = merge_patch(result, patch)
+    return result
+
+
+def arrived(patch: dict | None = None) -> dict:
+    """PREPARED at the door, with ``patch`` applied to ``on_arrival``."""
+    return visit(AT_THE_DOOR, {"on_arrival": patch or {}})
