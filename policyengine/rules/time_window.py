@@ -12,13 +12,18 @@ from .._models import Approver
 from .._rule import ClockTime, Rule, add_approval, to_minutes
 
 
+#: Starts before 06:00 are night visits: later than any cut-off, and evening visits.
+NIGHT_ENDS = 6 * 60
+
+
 class TimeWindow(Rule):
     """Fires when a visit falls outside a window, unless its listed exceptions are met.
 
     ``when``: ``outside_school_day``, ``outside_office_hours`` (start before, end after, a weekend or
     an England bank holiday; an unknown duration counts as running over), ``starts_after`` (start
     later than ``time``: 16:00 itself is not after 16:00), ``evening`` (start at or after ``time``, or
-    the pack's ``evening_starts``).
+    the pack's ``evening_starts``). Night starts (00:00 to 05:59) count as after any cut-off and as
+    evening: a visit at 01:00 is later, not earlier, than one at 16:01.
 
     Exceptions, all of which must hold when several are given: ``unless_approved_by`` (any of these
     approvals), ``needs_justification`` (``out_of_hours.justification`` recorded),
@@ -48,10 +53,11 @@ class TimeWindow(Rule):
             return fact("in_school_day", "ne", True)
         if self.when == "outside_office_hours":
             return fact("in_office_hours", "ne", True)
+        night = fact("start_minute", "lt", NIGHT_ENDS)
         if self.when == "starts_after":
-            return fact("start_minute", "gt", to_minutes(self.time))
+            return any_of(fact("start_minute", "gt", to_minutes(self.time)), night)
         start = to_minutes(self.time) if self.time else clock.evening_starts
-        return fact("start_minute", "ge", start)
+        return any_of(fact("start_minute", "ge", start), night)
 
     def exception(self) -> Condition:
         if not self._has_exception():

@@ -1,0 +1,254 @@
+"""Each built-in rule kind at its boundaries, through both engines (which must agree every time).
+
+The pack tests/fixtures/kinds.yaml has one rule per kind variant; each test states which of its
+rules fire for a visit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policyengine import ENGINES, check, load_pack, merge_patch
+from tests.scenarios import TODAY
+from tests.visits import ONE_STAFF, arrived, visit
+
+PACK = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
+
+
+def fired(v: dict) -> set[str]:
+    decisions = [check(v, school=PACK, engine=e, today=TODAY) for e in ENGINES]
+    assert decisions[0] == decisions[1], "the engines disagree"
+    return {f.rule for f in decisions[0].findings}
+
+
+def at(local: str, **extra) -> dict:
+    return visit({"start": local}, extra)
+
+
+# -- time windows ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "start, fires",
+    [
+        ("2026-11-23T16:00:00", False),
+        ("2026-11-23T16:01:00", True),
+        ("2026-11-23T16:00:00Z", False),  # GMT in November: 16:00 local
+        ("2026-07-06T15:00:00Z", False),  # BST: 16:00 local
+        ("2026-07-06T15:01:00Z", True),  # BST: 16:01 local, though 15:01 UTC
+        ("2026-07-06T16:01:00+01:00", True),
+        ("2026-11-23T23:59:00", True),
+        ("2026-11-24T00:00:00", True),  # night counts as after the cut-off
+        ("2026-11-24T05:59:00", True),
+        ("2026-11-24T06:00:00", False),
+    ],
+)
+def test_cutoff_boundary(start, fires):
+    assert ("cutoff" in fired(at(start, approvals=["headteacher"]))) is fires
+
+
+def test_cutoff_lifted_by_slt_approval():
+    assert "cutoff" not in fired(visit({"start": "2026-11-23T17:00:00"}, {"approvals": ["slt"]}))
+    assert "cutoff" in fired(visit({"start": "2026-11-23T17:00:00"}, {"approvals": ["headteacher"]}))
+
+
+@pytest.mark.parametrize(
+    "start, minutes, inside",
+    [
+        ("2026-11-23T08:30:00", 60, True),
+        ("2026-11-23T08:29:00", 60, False),
+        ("2026-11-23T14:30:00", 60, True),  # ends 15:30 exactly
+        ("2026-11-23T14:31:00", 60, False),  # ends 15:31
+        ("2026-11-21T10:00:00", 30, False),  # Saturday
+        ("2026-12-25T10:00:00", 30, False),  # Christmas Day
+        ("2026-08-31T10:00:00", 30, False),  # summer bank holiday (England only)
+        ("2026-04-06T10:00:00", 30, False),  # Easter Monday (England only)
+    ],
+)
+def test_school_day_window(start, minutes, inside):
+    assert ("school-hours" not in fired(at(start, duration_minutes=minutes))) is inside
+
+
+def test_unknown_duration_cannot_be_inside_school_hours():
+    v = at("2026-11-23T10:00:00")
+    v.pop("duration_minutes")
+    assert "school-hours" in fired(v)
+
+
+def test_out_of_hours_needs_both_justification_and_contact():
+    late = at("2026-11-23T15:45:00")
+    assert "school-hours" in fired(merge_patch(late, {"out_of_hours": {"justification": "parent works days"}}))
+    assert "school-hours" in fired(merge_patch(late, {"out_of_hours": {"justification": "  ", "responsible_contact": True}}))
+    assert "school-hours" not in fired(
+        merge_patch(late, {"out_of_hours": {"justification": "parent works days", "responsible_contact": True}})
+    )
+
+
+@pytest.mark.parametrize(
+    "start, fires",
+    [("2026-11-23T17:59:00", False), ("2026-11-23T18:00:00", True), ("2026-11-24T02:00:00", True), ("2026-11-24T06:00:00", False)],
+)
+def test_evening_starts_at_18(start, fires):
+    assert ("evening" in fired(at(start))) is fires
+
+
+def test_office_hours_reminder_only_outside():
+    assert "office-hours" not in fired(at("2026-11-23T15:00:00", duration_minutes=60))
+    assert "office-hours" in fired(at("2026-11-23T15:01:00", duration_minutes=60))
+
+
+# -- pairing and staffing --------------------------------------------------------------------------
+
+def test_pairing_counts_staff():
+    assert "pairs-always" not in fired(visit())
+    assert "pairs-always" in fired(visit(ONE_STAFF))
+
+
+def test_pairing_for_first_visits_only():
+    assert "pairs-first" not in fired(visit(ONE_STAFF, {"first_visit": False}))
+    assert "pairs-first" in fired(visit(ONE_STAFF, {"first_visit": True}))
+    assert "pairs-first" in fired(visit(ONE_STAFF, {"first_visit": None}))  # not known counts as first
+
+
+def test_lone_visit_agreed_by_headteacher_with_risk_assessment():
+    lone = visit(ONE_STAFF)
+    assert "pairs-lone-ht" in fired(lone)
+    assert "pairs-lone-ht" in fired(merge_patch(lone, {"lone_visit_approved_by": "dsl"}))
+    assert "pairs-lone-ht" in fired(merge_patch(lone, {"lone_visit_approved_by": "headteacher", "risk_assessment": "none"}))
+    assert "pairs-lone-ht" not in fired(merge_patch(lone, {"lone_visit_approved_by": "headteacher", "risk_assessment": "completed"}))
+
+
+def test_pairing_where_risks_known_or_not_known():
+    assert "pairs-risks" not in fired(visit(ONE_STAFF))
+    assert "pairs-risks" in fired(visit(ONE_STAFF, {"household": {"known_risks": True}}))
+    assert "pairs-risks" in fired(visit(ONE_STAFF, {"household": {"known_risks": None}}))
+
+
+def test_training_dbs_and_roles():
+    untrained = {"staff": [{"role": "pastoral", "home_visit_trained": False, "dbs": "enhanced"}, {"role": "dsl", "dbs": "basic"}]}
+    got = fired(visit(untrained))
+    assert {"trained", "all-trained", "dbs"} <= got
+    assert "roles" not in got
+    half = {"staff": [{"role": "pastoral", "home_visit_trained": True, "dbs": "enhanced"}, {"role": "teacher", "dbs": "enhanced_barred"}]}
+    got = fired(visit(half))
+    assert "trained" not in got and "all-trained" in got and "dbs" not in got and "roles" in got
+
+
+# -- authorisation ---------------------------------------------------------------------------------
+
+def test_authorisation_any_of_and_by_purpose():
+    assert "auth" not in fired(visit({"approvals": ["senior_attendance_lead"]}))
+    assert "auth" in fired(visit({"approvals": ["dsl"]}))
+    assert "auth-safeguarding" not in fired(visit({"approvals": ["headteacher"], "purpose": "attendance"}))
+    assert "auth-safeguarding" in fired(visit({"approvals": ["headteacher"], "purpose": "safeguarding"}))
+
+
+# -- at the door -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "waited, rule",
+    [(0, "wait"), (20, "wait"), (21, "wait-over"), (240, "wait-over")],
+)
+def test_wait_limit_20_vs_21_minutes(waited, rule):
+    got = fired(arrived({"parents_present": False, "minutes_waited": waited}))
+    assert rule in got
+    assert ({"wait", "wait-over"} - {rule}).isdisjoint(got)
+
+
+def test_no_wait_when_parents_present_or_before_arrival():
+    assert {"wait", "wait-over"}.isdisjoint(fired(arrived({"parents_present": True, "minutes_waited": 30})))
+    assert {"wait", "wait-over"}.isdisjoint(fired(visit()))
+
+
+def test_animals_stages():
+    assert "animals" not in fired(visit())
+    assert "animals" in fired(visit({"household": {"animals": "present"}}))
+    assert "animals" in fired(visit({"household": {"animals": "unknown"}}))
+    assert "animals" not in fired(merge_patch(arrived({"animals_secured": True}), {"household": {"animals": "present"}}))
+    assert "animals" in fired(arrived({"animals_secured": False}))
+    assert "animals-refused" in fired(arrived({"animal_request_refused": True}))
+
+
+@pytest.mark.parametrize(
+    "room, escort, expected",
+    [
+        ("ground_floor", False, set()),
+        ("upstairs", False, {"upstairs-alone"}),
+        ("upstairs", True, {"upstairs-escorted"}),
+        ("child_bedroom", True, {"bedroom"}),
+        ("doorstep", False, set()),
+    ],
+)
+def test_rooms(room, escort, expected):
+    got = fired(arrived({"meeting_room": room, "upstairs_escort": escort}))
+    assert got & {"upstairs-alone", "upstairs-escorted", "bedroom"} == expected
+
+
+def test_entry_checks():
+    assert {"invited", "adult-present", "not-in", "unsafe", "occupant"}.isdisjoint(fired(arrived()))
+    assert "invited" in fired(arrived({"invited_in_by": "child"}))
+    assert "invited" not in fired(arrived({"invited_in_by": "child", "meeting_room": "doorstep"}))
+    assert "adult-present" in fired(arrived({"responsible_adult_present": False}))
+    assert "not-in" in fired(arrived({"parents_present": False}))
+    assert "unsafe" in fired(arrived({"staff_feel_unsafe": True, "meeting_room": "doorstep"}))
+    assert "occupant" in fired(arrived({"occupant_concern": True}))
+
+
+def test_contagious_illness():
+    assert "illness-before" in fired(visit({"household": {"contagious_illness": True}, "approvals": ["headteacher"]}))
+    assert "illness-before" in fired(visit({"household": {"contagious_illness": None}, "approvals": ["headteacher"]}))
+    assert "illness-before" not in fired(visit({"household": {"contagious_illness": True}}))  # SLT approved
+    ill = merge_patch(arrived(), {"household": {"contagious_illness": True}})
+    assert "illness-entry" in fired(ill)
+    assert "illness-entry" not in fired(merge_patch(ill, {"on_arrival": {"meeting_room": "doorstep"}}))
+
+
+# -- preparation -----------------------------------------------------------------------------------
+
+def test_preparation_requirements():
+    assert {"risk-assessment", "plan", "phone", "badge", "check-in", "code-word", "parents-informed"}.isdisjoint(fired(visit()))
+    bare = visit({"risk_assessment": "completed", "visit_plan_lodged": None, "check_in": None, "parents_informed": False})
+    assert {"risk-assessment", "plan", "check-in", "code-word", "parents-informed"} <= fired(bare)
+    assert "phone" in fired(visit({"staff": [{"role": "pastoral", "school_phone": True}, {"role": "dsl"}]}))
+    assert "badge" in fired(visit({"staff": [{"role": "pastoral", "id_badge": False}]}))
+
+
+@pytest.mark.parametrize("interval, fires", [(30, False), (31, True), (5, False)])
+def test_check_in_interval(interval, fires):
+    assert ("check-in" in fired(visit({"check_in": {"interval_minutes": interval}}))) is fires
+
+
+def test_parents_informed_not_needed_in_an_emergency():
+    assert "parents-informed" not in fired(visit({"parents_informed": False, "urgency": "emergency"}))
+
+
+def test_generic_condition_and_its_remedy():
+    v = visit({"duration_minutes": 120})
+    assert "long-visit" in fired(v)
+    d = check(v, school=PACK, today=TODAY)
+    remedy = next(f.remedy for f in d.findings if f.rule == "long-visit")
+    assert "long-visit" not in fired(merge_patch(v, remedy))
+
+
+def test_every_kind_remedy_removes_its_finding():
+    """For each finding with a remedy on a badly prepared visit, the remedy removes that finding."""
+    bad = [
+        visit(ONE_STAFF, {"first_visit": True, "approvals": [], "start": "2026-11-23T18:30:00", "household": {"animals": "present", "contagious_illness": True}}),
+        arrived({"parents_present": False, "minutes_waited": 5, "invited_in_by": "child", "meeting_room": "upstairs"}),
+        visit({"staff": [{"role": "teacher"}], "risk_assessment": "none", "check_in": None, "parents_informed": False}),
+    ]
+    seen = 0
+    for v in bad:
+        d = check(v, school=PACK, today=TODAY)
+        for finding in d.findings:
+            if finding.remedy is None:
+                continue
+            seen += 1
+            assert finding.rule not in fired(merge_patch(v, finding.remedy)), finding.rule
+    assert seen >= 20
+
+
+def test_pack_loads_with_every_kind():
+    kinds = {r.kind for r in load_pack(PACK).rules}
+    assert kinds == {"time_window", "pairing", "staffing", "authorisation", "wait_limit", "animals", "rooms", "entry", "household", "preparation", "condition"}
