@@ -6,8 +6,10 @@ import json
 import sys
 import textwrap
 
-from ._decide import ENGINES, check, load_visit
+from ._decide import ENGINES, check, parse_visit
+from ._errors import Problem, UnknownSchoolError
 from ._models import Decision, Outcome
+from ._yaml import load_file
 
 HEADLINES = {
     Outcome.PERMITTED: "PERMITTED: the visit may go ahead.",
@@ -26,8 +28,18 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    visit = load_visit(args.visit)
-    decision = check(visit, school=args.school, engine=args.engine)
+    loaded = load_file(args.visit)
+    visit = parse_visit(loaded)
+    try:
+        decision = check(visit, school=args.school, engine=args.engine)
+    except UnknownSchoolError as exc:
+        # Say where the school was named: the --school option or the visit's own 'school' field.
+        if args.school is None:
+            line, col = loaded.position(("school",))
+            where = Problem(args.visit, line, col, exc.problems[0].message, field="school")
+        else:
+            where = Problem("--school", None, None, exc.problems[0].message)
+        raise UnknownSchoolError(where) from None
     if args.format == "json":
         json.dump(decision.model_dump(mode="json"), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Union
 
-from ._errors import DecisionError, InputError, PolicyEngineError, Problem
+from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._facts import flatten
 from ._models import Citation, Decision, Finding, Outcome, Visit
 from ._pack import CompiledPack, PackBase, compile_pack, load_pack
@@ -180,7 +180,7 @@ def check(
 def _school_for(visit: Visit, school: Optional[str]) -> str:
     if school is None:
         if visit.school is None:
-            raise InputError(Problem("<visit>", None, None, "no school given: pass school=ID or put 'school' in the visit"))
+            raise UnknownSchoolError(Problem("<visit>", None, None, "no school given: pass school=ID (--school ID) or put 'school' in the visit"))
         return visit.school
     if visit.school is not None and str(school) != visit.school and not str(school).endswith((".yaml", ".yml")):
         raise InputError(

@@ -66,6 +66,7 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml
             raise _YamlProblem(event.start_mark, "aliases (*name) are not allowed; write the value out in full")
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
+            tag = tag.replace("tag:yaml.org,2002:", "!!")
             raise _YamlProblem(
                 event.start_mark, f"YAML tags such as '{tag}' are not allowed; remove the tag and write a plain value"
             )
