@@ -19,6 +19,8 @@ COMMANDS = (
     "policyengine._cli_check",
     "policyengine._cli_packs",
     "policyengine._cli_test",
+    "policyengine._cli_lint",
+    "policyengine._cli_schema",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -19,7 +19,7 @@ import operator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, WithJsonSchema, model_validator
 
 from ._facts import CHECK_ID, FIELDS, UNKNOWN, enum_values
 
@@ -238,7 +238,9 @@ class FactTest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    fact: str = Field(description="a visit fact; see `policyengine facts` for the list")
+    fact: Annotated[str, WithJsonSchema({"type": "string", "enum": list(FIELDS)})] = Field(
+        description="a visit fact; see `policyengine facts` for the list"
+    )
     eq: Optional[Scalar] = None
     ne: Optional[Scalar] = None
     lt: Optional[StrictInt] = None

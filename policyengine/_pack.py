@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from ._conditions import Condition, compile_python, normalise
@@ -122,21 +123,33 @@ class PackBase(BaseModel):
 
     @model_validator(mode="after")
     def _rules_consistent(self):
+        # Each error carries the path of the offending value ("at"), so it is reported on its line.
         rules = getattr(self, "rules", [])
         seen: dict[str, int] = {}
         for index, rule in enumerate(rules):
             if rule.id in seen:
-                raise ValueError(f"rule id '{rule.id}' is used twice (rules {seen[rule.id] + 1} and {index + 1})")
+                raise PydanticCustomError(
+                    "duplicate_rule_id",
+                    "rule id '{id}' is used twice (rules {first} and {second}); give each rule its own id",
+                    {"id": rule.id, "first": seen[rule.id] + 1, "second": index + 1, "at": ("rules", index, "id")},
+                )
             seen[rule.id] = index
-        ids = set(seen)
-        for entry in self.catalogue:
+        for n, entry in enumerate(self.catalogue):
             for rid in entry.rules:
-                if rid not in ids:
-                    raise ValueError(f"catalogue entry in section '{entry.section}' names rule '{rid}', which is not in the pack")
-        for example in self.examples:
+                if rid not in seen:
+                    raise PydanticCustomError(
+                        "unknown_rule_id",
+                        "the catalogue names rule '{id}', which is not in the pack",
+                        {"id": rid, "at": ("catalogue", n, "rules")},
+                    )
+        for n, example in enumerate(self.examples):
             for rid in example.fires:
-                if rid not in ids:
-                    raise ValueError(f"example '{example.name}' expects rule '{rid}', which is not in the pack")
+                if rid not in seen:
+                    raise PydanticCustomError(
+                        "unknown_rule_id",
+                        "example '{name}' expects rule '{id}', which is not in the pack",
+                        {"id": rid, "name": example.name, "at": ("examples", n, "fires")},
+                    )
         return self
 
     # -- derived ------------------------------------------------------------------------------

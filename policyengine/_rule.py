@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ._conditions import Condition, ConditionSpec, Not, all_of, fact
 from ._facts import Clock
@@ -29,7 +29,11 @@ def _hhmm(value: Any) -> str:
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
-ClockTime = Annotated[str, BeforeValidator(_hhmm)]
+ClockTime = Annotated[
+    str,
+    BeforeValidator(_hhmm),
+    WithJsonSchema({"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$", "examples": ["16:00"]}),
+]
 
 
 def to_minutes(hhmm: str) -> int:

@@ -38,12 +38,23 @@ def _data_path(data: Any, loc: tuple) -> tuple:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
+        elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part) and part != node.get("kind"):
             # A missing field: name it, though it has no position of its own.
             path.append(part)
             node = None
-        # else: a union tag or validator name; skip it
+        # else: a union tag (the rule's kind) or a validator name; skip it
     return tuple(path)
+
+
+def _rule_label(data: Any, path: tuple) -> str:
+    """"rule 'ID': " for a problem inside a named rule, so people see which rule, not an index."""
+    if len(path) > 2 and path[0] == "rules" and isinstance(path[1], int) and isinstance(data, dict):
+        rules = data.get("rules")
+        if isinstance(rules, list) and path[1] < len(rules) and isinstance(rules[path[1]], dict):
+            rule_id = rules[path[1]].get("id")
+            if isinstance(rule_id, str):
+                return f"rule '{rule_id}': "
+    return ""
 
 
 def path_is_tag(part: str) -> bool:
@@ -54,6 +65,8 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
+    if kind == "missing" and field.endswith("citation"):
+        return f"'{field}' is missing; add a citation: the section and the policy's exact words (quote)"
     if kind == "missing":
         return f"'{field}' is missing; add it"
     if kind == "extra_forbidden":
@@ -93,6 +106,8 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
         return f"unknown rule kind '{got}'{hint} (known kinds: {tags})"
     if kind == "union_tag_not_found":
         return f"'{field}' needs a 'kind' saying which rule kind it is"
+    if kind in ("duplicate_rule_id", "unknown_rule_id"):
+        return err["msg"]
     if kind == "value_error" or kind == "assertion_error":
         msg = str(ctx.get("error", err.get("msg", "")))
         return f"'{field}': {msg}"
@@ -107,14 +122,17 @@ def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, l
     problems: list[Problem] = []
     seen: set = set()
     for err in error.errors(include_url=False):
-        path = _data_path(loaded.data, tuple(err["loc"]))
-        field = _dotted(path)
+        at = (err.get("ctx") or {}).get("at")
+        path = _data_path(loaded.data, tuple(err["loc"]) + tuple(at or ()))
+        prefix, field = _rule_label(loaded.data, path), _dotted(path)
+        if prefix:
+            field = _dotted(path[2:])
         suggestions: list[str] = []
         if err["type"] == "extra_forbidden" and path:
             candidates = (allowed or {}).get(path[:-1], [])
             suggestions = difflib.get_close_matches(str(path[-1]), candidates, n=1, cutoff=0.6)
         line, col = loaded.position(path)
-        message = _message(err, field, suggestions)
+        message = prefix + _message(err, field, suggestions)
         key = (line, col, message)
         if key in seen:
             continue
