@@ -21,7 +21,10 @@ def resolve_extends(loaded: Loaded, registry, _chain: tuple = ()) -> tuple[dict,
     data = loaded.data
     parent_id = data.get("extends")
     own_id = data.get("id")
-    origins = {r.get("id"): own_id for r in data.get("rules") or [] if isinstance(r, dict)}
+    # Validation comes later: here the data may still be any shape, so take only what is well formed.
+    rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+    own_rules = [r for r in rules if isinstance(r, dict)]
+    origins = {r["id"]: own_id for r in own_rules if isinstance(r.get("id"), str)}
     if parent_id is None:
         return data, origins
 
@@ -52,8 +55,9 @@ def resolve_extends(loaded: Loaded, registry, _chain: tuple = ()) -> tuple[dict,
     for rid in sorted((overrides | removes) - set(parent_rules)):
         key = "overrides" if rid in overrides else "removes"
         raise problem(key, f"'{rid}' is not a rule of '{parent_id}', so it cannot be overridden or removed")
-    own_rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
-    for index, rule in enumerate(own_rules):
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            continue
         rid = rule.get("id")
         if rid in parent_rules and rid not in overrides:
             line, col = loaded.position(("rules", index, "id"))
@@ -64,10 +68,10 @@ def resolve_extends(loaded: Loaded, registry, _chain: tuple = ()) -> tuple[dict,
                     field=f"rules[{index}].id",
                 )
             )
-    own_ids = {r.get("id") for r in own_rules}
+    own_ids = {r.get("id") for r in own_rules if isinstance(r.get("id"), str)}
     inherited = [r for rid, r in parent_rules.items() if rid not in removes and rid not in own_ids]
     # Inherited rules go after the child's own, so the child's rules keep their positions for errors.
-    merged["rules"] = list(data.get("rules") or []) + inherited
+    merged["rules"] = list(rules) + inherited
     for rid in parent_rules:
         if rid not in removes and rid not in own_ids:
             origins[rid] = parent.origin(rid)

@@ -124,9 +124,9 @@ def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, l
     for err in error.errors(include_url=False):
         at = (err.get("ctx") or {}).get("at")
         path = _data_path(loaded.data, tuple(err["loc"]) + tuple(at or ()))
-        prefix, field = _rule_label(loaded.data, path), _dotted(path)
-        if prefix:
-            field = _dotted(path[2:])
+        custom = err["type"] in ("duplicate_rule_id", "unknown_rule_id")  # these name the rule already
+        prefix = "" if custom else _rule_label(loaded.data, path)
+        field = _dotted(path[2:]) if prefix else _dotted(path)
         suggestions: list[str] = []
         if err["type"] == "extra_forbidden" and path:
             candidates = (allowed or {}).get(path[:-1], [])
@@ -137,7 +137,7 @@ def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, l
         if key in seen:
             continue
         seen.add(key)
-        problems.append(Problem(loaded.file, line, col, message, field=field))
+        problems.append(Problem(loaded.file, line, col, message, field=_dotted(path)))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems
 

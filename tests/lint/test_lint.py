@@ -1,0 +1,184 @@
+"""policyengine lint: one broken pack per mistake, with the exact line, column and message people see.
+
+The expected lines double as documentation of what lint says (as strictyaml's tests do).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policyengine import InputError, load_pack
+from policyengine._cli import main
+from policyengine._lint import implies, lint_file, satisfiable
+from policyengine._conditions import fact, all_of, any_of, negate
+
+HERE = Path(__file__).parent
+BROKEN = HERE / "broken"
+SOURCE = HERE / "source.txt"
+TODAY = date(2026, 11, 22)
+
+EXPECTED = {
+    "malformed_yaml": "12:12: error: not valid YAML: expected ',' or ']', but got ':'",
+    "duplicate_key": "11:5: error: duplicate key 'minutes' (first given on line 10); keep only one",
+    "yaml_tag": "20:11: error: YAML tags such as '!!str' are not allowed; remove the tag and write a plain value",
+    "unknown_top_field": "6:1: error: unknown field 'review_dew'; did you mean 'review_due'? (remove it or correct the spelling)",
+    "unknown_rule_field": "10:5: error: rule 'wait-exceeded': unknown field 'minutse'; did you mean 'minutes'? (remove it or correct the spelling)",
+    "unknown_kind": "17:5: error: unknown rule kind 'time_windw'; did you mean 'time_window'?",
+    "wrong_type": "10:5: error: rule 'wait-exceeded': 'minutes' must be a whole number, not 'twenty'",
+    "negative_wait": "10:5: error: rule 'wait-exceeded': 'minutes' must be at least 0, not -5",
+    "cutoff_25": "20:5: error: rule 'cutoff': 'time': '25:00' is not a time of day between 00:00 and 23:59",
+    "duplicate_rule_id": "17:5: error: rule id 'wait-exceeded' is used twice (rules 1 and 2); give each rule its own id",
+    "missing_citation": "17:5: error: rule 'cutoff': 'citation' is missing; add a citation: the section and the policy's exact words (quote)",
+    "quote_not_in_source": "16:7: error: rule 'wait-exceeded': the quote is not in the policy text; copy the policy's exact words",
+    "review_overdue": "6:1: warning: the policy was due for review on 2020-01-31; decisions carry a reminder until it is reviewed",
+    "never_fires": "17:5: error: rule 'cutoff' can never fire: no visit meets its condition",
+    "shadowed": "26:5: warning: rule 'cutoff-late' is always shadowed: whenever it fires, rule 'cutoff' fires too with the same outcome (blocked)",
+}
+
+
+def lint_lines(capsys, *argv) -> tuple[int, list[str]]:
+    code = main(["lint", *argv])
+    out, _ = capsys.readouterr()
+    return code, out.splitlines()
+
+
+def test_every_broken_pack_has_an_expectation():
+    assert {p.stem for p in BROKEN.glob("*.yaml")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_broken_pack(capsys, name):
+    path = BROKEN / f"{name}.yaml"
+    code, lines = lint_lines(capsys, "--source", str(SOURCE), str(path))
+    assert lines, "lint found nothing"
+    assert any(line.startswith(f"{path}:{EXPECTED[name]}") for line in lines), lines
+    warning_only = all(": warning: " in line for line in lines)
+    assert code == (0 if warning_only else 1)
+    if warning_only:
+        assert lint_lines(capsys, "--strict", "--source", str(SOURCE), str(path))[0] == 1
+
+
+def test_valid_pack_is_clean(capsys):
+    assert lint_lines(capsys, "--strict", "--source", str(SOURCE), str(HERE / "valid.yaml")) == (0, [])
+
+
+def test_json_format(capsys):
+    main(["lint", "--format", "json", "--source", str(SOURCE), str(BROKEN / "negative_wait.yaml")])
+    problems = json.loads(capsys.readouterr().out)
+    assert problems == [
+        {
+            "file": str(BROKEN / "negative_wait.yaml"),
+            "line": 10,
+            "column": 5,
+            "severity": "error",
+            "field": "rules[0].minutes",
+            "message": "rule 'wait-exceeded': 'minutes' must be at least 0, not -5",
+        }
+    ]
+
+
+def test_unreadable_input_exits_2(capsys, tmp_path):
+    assert main(["lint", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["lint", "--source", str(tmp_path / "nope.txt"), str(HERE / "valid.yaml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if ": error: " in e and n not in ("quote_not_in_source", "never_fires")))
+def test_lint_errors_are_what_check_refuses(name):
+    """The loader and lint share one validation path: a pack lint rejects, load_pack rejects too."""
+    with pytest.raises(InputError) as exc:
+        load_pack(BROKEN / f"{name}.yaml")
+    assert str(exc.value).splitlines()[0] in lint_file(BROKEN / f"{name}.yaml", today=TODAY)[0].__str__()
+
+
+def test_built_in_packs_have_no_errors(capsys):
+    code, lines = lint_lines(capsys)
+    assert code == 0, "\n".join(lines)
+    assert not [line for line in lines if ": error: " in line]
+
+
+# -- the proofs behind "never fires" and "shadowed" -----------------------------------------------
+
+def test_satisfiability_over_fact_domains():
+    assert not satisfiable(fact("staff_count", "lt", 1))
+    assert not satisfiable(all_of(fact("start_minute", "gt", 1000), fact("start_minute", "lt", 900)))
+    assert not satisfiable(all_of(fact("purpose", "eq", "attendance"), fact("purpose", "eq", "transport")))
+    assert not satisfiable(all_of(fact("first_visit", "ne", True), fact("first_visit", "ne", False), fact("first_visit", "ne", None)))
+    assert satisfiable(fact("first_visit", "ne", True))
+    assert satisfiable(any_of(fact("staff_count", "lt", 1), fact("staff_count", "eq", 1)))
+
+
+def test_implication():
+    late = fact("start_minute", "gt", 17 * 60)
+    later = fact("start_minute", "gt", 16 * 60)
+    assert implies(late, later) and not implies(later, late)
+    assert implies(all_of(late, fact("staff_count", "eq", 1)), later)
+    assert not implies(later, negate(later))
+
+
+# -- mutations of a valid pack: lint never crashes, and never passes what check cannot load ------
+
+VALID = yaml.safe_load((HERE / "valid.yaml").read_text())
+
+
+def _paths(node, path=()):
+    yield path
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, path + (i,))
+
+
+PATHS = [p for p in _paths(VALID) if p]
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-100, 3000), st.text(max_size=8), st.lists(st.integers(), max_size=2), st.just({"x": 1}))
+
+
+def _mutate(data, path, op, value):
+    data = copy.deepcopy(data)
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if op == "drop":
+        del parent[last]
+    elif op == "retype":
+        parent[last] = value
+    elif op == "duplicate_rule":
+        data["rules"].append(copy.deepcopy(data["rules"][0]))
+    elif op == "rename":
+        if isinstance(parent, dict):
+            parent[str(last) + "x"] = parent.pop(last)
+    return data
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(PATHS),
+    op=st.sampled_from(["drop", "retype", "duplicate_rule", "rename"]),
+    value=VALUES,
+)
+def test_mutated_pack_never_crashes_lint_and_never_passes_a_pack_check_refuses(tmp_path_factory, path, op, value):
+    mutated = _mutate(VALID, path, op, value)
+    f = tmp_path_factory.mktemp("m") / "pack.yaml"
+    f.write_text(yaml.safe_dump(mutated, sort_keys=False))
+    problems = lint_file(f, source=SOURCE.read_text(), today=TODAY)
+    errors = [p for p in problems if p.severity == "error"]
+    try:
+        load_pack(f)
+        loads = True
+    except InputError:
+        loads = False
+    if not loads:
+        assert errors, f"lint passed a pack that check cannot load: {mutated}"
+    for p in problems:
+        assert p.line is None or p.line >= 1
