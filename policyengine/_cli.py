@@ -21,6 +21,7 @@ COMMANDS = (
     "policyengine._cli_test",
     "policyengine._cli_lint",
     "policyengine._cli_schema",
+    "policyengine._cli_table",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -93,6 +93,16 @@ class Rule(BaseModel):
         """A JSON merge patch on ``visit`` (plain JSON data) that removes this finding, if any exists."""
         return None
 
+    def summary(self) -> str:
+        """A few plain words on when the rule applies, for tables (kinds override this)."""
+        return self.title or self.id
+
+    def scope_words(self) -> str:
+        words = ""
+        if self.purposes is not None:
+            words += " (" + ", ".join(p.replace("_", " ") for p in self.purposes) + " visits)"
+        return words
+
     # -- used by the engine -------------------------------------------------------------------
 
     def condition(self, clock: Clock) -> Condition:

@@ -19,6 +19,9 @@ class Animals(Rule):
     kind: Literal["animals"]
     stage: Literal["present", "refused"]
 
+    def summary(self) -> str:
+        return "animals not (yet) secured" if self.stage == "present" else "family refuses or cannot secure animals"
+
     def trigger(self, clock: Clock) -> Condition:
         if self.stage == "refused":
             return fact("animal_request_refused", "eq", True)

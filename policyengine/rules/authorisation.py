@@ -22,6 +22,10 @@ class Authorisation(Rule):
     kind: Literal["authorisation"]
     any_of: list[Approver] = Field(min_length=1)
 
+    def summary(self) -> str:
+        names = " or ".join(a.upper() if a in ("slt", "dsl") else a.replace("_", " ") for a in self.any_of)
+        return f"not authorised by the {names}" + self.scope_words()
+
     def trigger(self, clock: Clock) -> Condition:
         return all_of(*(fact(f"approved_by_{a}", "ne", True) for a in self.any_of))
 

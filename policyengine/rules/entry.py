@@ -33,6 +33,15 @@ class Entry(Rule):
         "occupant_concern",
     ]
 
+    def summary(self) -> str:
+        return {
+            "invited_by_responsible_adult": "going in without a responsible adult's invitation",
+            "responsible_adult_present": "going in without a responsible adult present",
+            "person_not_in": "going in when the person arranged is not in",
+            "staff_feel_unsafe": "staff feel unsafe",
+            "occupant_concern": "the person at the door gives cause for concern",
+        }[self.check]
+
     def trigger(self, clock: Clock) -> Condition:
         arrived = fact("arrived", "eq", True)
         inside = fact(*_INSIDE)

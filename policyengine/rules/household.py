@@ -31,6 +31,12 @@ class Household(Rule):
             return FALSE
         return any_of(*(fact(f"approved_by_{a}", "eq", True) for a in self.unless_approved_by))
 
+    def summary(self) -> str:
+        what = self.check.replace("_", " ")
+        if self.stage == "entry":
+            return f"{what}: going beyond the doorstep"
+        return f"{what} (or not known)" + (" without " + " or ".join(a.upper() if a == "slt" else a for a in self.unless_approved_by) + " approval" if self.unless_approved_by else "")
+
     def trigger(self, clock: Clock) -> Condition:
         if self.stage == "entry":
             return all_of(

@@ -28,6 +28,15 @@ class Pairing(Rule):
     lone_agreed_by: list[Approver] = Field(default_factory=list)
     lone_needs_risk_assessment: Optional[Literal["completed", "approved"]] = None
 
+    def summary(self) -> str:
+        scope = {"all_visits": "", "first_visits": " on a first visit", "known_risks": " where risks are known or suspected"}
+        words = f"fewer than {self.min_staff} staff{scope[self.applies_to]}"
+        if self.lone_agreed_by:
+            words += " unless a lone visit is agreed by the " + " or ".join(a.replace("_", " ") for a in self.lone_agreed_by)
+            if self.lone_needs_risk_assessment:
+                words += " with a lone-working risk assessment"
+        return words
+
     def scope(self) -> list[Condition]:
         if self.applies_to == "first_visits":
             return [fact("first_visit", "ne", False)]

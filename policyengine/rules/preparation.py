@@ -33,6 +33,13 @@ class Preparation(Rule):
     level: Literal["completed", "approved"] = "completed"
     max_interval_minutes: StrictInt = Field(30, gt=0, le=24 * 60)
 
+    def summary(self) -> str:
+        if self.require == "risk_assessment":
+            return f"risk assessment not {self.level}"
+        if self.require == "check_in":
+            return f"no check-in every {self.max_interval_minutes} minutes agreed"
+        return self.require.replace("_", " ") + " not confirmed"
+
     def trigger(self, clock: Clock) -> Condition:
         r = self.require
         if r == "risk_assessment":

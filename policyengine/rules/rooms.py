@@ -24,6 +24,12 @@ class Rooms(Rule):
     rooms: list[MeetingRoom] = Field(min_length=1)
     escorted: Literal["any", "yes", "no"] = "any"
 
+    def summary(self) -> str:
+        where = {"doorstep": "on the doorstep", "ground_floor": "on the ground floor", "upstairs": "upstairs", "child_bedroom": "in a child's bedroom"}
+        rooms = " or ".join(where[r] for r in self.rooms)
+        escort = {"any": "", "yes": " with a responsible adult", "no": " without a responsible adult"}[self.escorted]
+        return f"meeting {rooms}{escort}"
+
     def trigger(self, clock: Clock) -> Condition:
         parts = [fact("arrived", "eq", True), fact("meeting_room", "in", self.rooms)]
         if self.escorted == "yes":

@@ -33,6 +33,13 @@ class Staffing(Rule):
             raise ValueError("'roles' must list the roles allowed when require is roles")
         return self
 
+    def summary(self) -> str:
+        if self.require == "dbs":
+            return f"a DBS check below {self.dbs.replace('_', ' ')}"
+        if self.require == "roles":
+            return "a role not among: " + ", ".join(r.replace("_", " ") for r in self.roles)
+        return {"trained_member": "nobody trained in home visiting", "all_trained": "not everyone trained"}[self.require]
+
     def _levels(self) -> list[str]:
         return list(DBS_LEVELS[DBS_LEVELS.index(self.dbs):])
 

@@ -45,6 +45,22 @@ class TimeWindow(Rule):
             raise ValueError(f"'time' has no meaning for {self.when}; the pack's hours are used")
         return self
 
+    def summary(self) -> str:
+        what = {
+            "outside_school_day": "outside the school day",
+            "outside_office_hours": "outside office hours",
+            "starts_after": f"starting after {self.time}",
+            "evening": f"starting from {self.time or 'the evening'}",
+        }[self.when]
+        unless = []
+        if self.unless_approved_by:
+            unless.append(" or ".join(a.upper() if a == "slt" else a.replace("_", " ") for a in self.unless_approved_by) + " approval")
+        if self.needs_justification:
+            unless.append("a justification")
+        if self.needs_responsible_contact:
+            unless.append("a responsible contact")
+        return what + (" without " + " and ".join(unless) if unless else "")
+
     def _has_exception(self) -> bool:
         return bool(self.unless_approved_by or self.needs_justification or self.needs_responsible_contact)
 

@@ -24,6 +24,11 @@ class WaitLimit(Rule):
     minutes: StrictInt = Field(ge=0, le=240)
     stage: Literal["waiting", "exceeded"]
 
+    def summary(self) -> str:
+        if self.stage == "waiting":
+            return f"parents not there, waited up to {self.minutes} minutes"
+        return f"parents not there after {self.minutes} minutes"
+
     def trigger(self, clock: Clock) -> Condition:
         op = "le" if self.stage == "waiting" else "gt"
         return all_of(
