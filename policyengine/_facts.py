@@ -34,20 +34,21 @@ class FactField:
     type: str  # "bool" | "int" | "enum"
     description: str
     values: tuple[str, ...] = ()
+    always_known: bool = False  # an enum that always has one of its values (never "unknown")
 
 
-def _f(name, type_, description, values=()):
-    return FactField(name, type_, description, tuple(values))
+def _f(name, type_, description, values=(), always_known=False):
+    return FactField(name, type_, description, tuple(values), always_known)
 
 
 FACT_FIELDS: tuple[FactField, ...] = (
-    _f("purpose", "enum", "why the visit is made", PURPOSES),
-    _f("urgency", "enum", "planned or emergency", ("planned", "emergency")),
+    _f("purpose", "enum", "why the visit is made", PURPOSES, always_known=True),
+    _f("urgency", "enum", "planned or emergency", ("planned", "emergency"), always_known=True),
     _f("first_visit", "bool", "first visit by school staff to this address"),
     _f("duration_minutes", "int", "expected length in minutes (-1: not known)"),
     _f("start_minute", "int", "local start time as minutes after midnight (16:00 is 960)"),
     _f("end_minute", "int", "local end time as minutes after midnight of the start day (-1: duration not known)"),
-    _f("weekday", "enum", "local day of the week of the start", WEEKDAYS),
+    _f("weekday", "enum", "local day of the week of the start", WEEKDAYS, always_known=True),
     _f("weekend", "bool", "the visit starts on a Saturday or Sunday"),
     _f("bank_holiday", "bool", "the visit starts on a bank holiday in England"),
     _f("in_school_day", "bool", "starts and ends within the pack's school day on a weekday that is not a bank holiday"),
@@ -90,7 +91,8 @@ CHECK_ID = "check_ref"
 
 
 def enum_values(field: FactField) -> tuple[str, ...]:
-    return field.values + ("unknown",)
+    """The values an enum fact can hold: its words, and "unknown" unless it is always known."""
+    return field.values if field.always_known else field.values + ("unknown",)
 
 
 @dataclass(frozen=True)
