@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+from ._errors import InputError, Problem
 
 from ._pack import available_packs, load_pack
 
@@ -32,12 +35,36 @@ def behaviour_table(pack_ids=None) -> str:
     return "\n".join(lines) + "\n"
 
 
+START, END = "<!-- behaviour-table:start -->", "<!-- behaviour-table:end -->"
+
+
+def with_table(document: str, table: str, file: str = "<document>") -> str:
+    """``document`` with the text between the table markers replaced by ``table``."""
+    before, start, rest = document.partition(START)
+    _, end, after = rest.partition(END)
+    if not start or not end:
+        raise InputError(Problem(file, None, None, f"the markers {START} and {END} are missing"))
+    return f"{before}{START}\n{table}{END}{after}"
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("table", help="print rule behaviour by school as a markdown table")
     p.add_argument("packs", nargs="*", metavar="PACK")
+    p.add_argument(
+        "--update", metavar="FILE", help=f"write the table into FILE between {START} and {END} instead of printing it"
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    sys.stdout.write(behaviour_table(args.packs or None))
+    table = behaviour_table(args.packs or None)
+    if not args.update:
+        sys.stdout.write(table)
+        return 0
+    path = Path(args.update)
+    try:
+        document = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, None, f"cannot read the file: {exc.strerror}")) from None
+    path.write_text(with_table(document, table, str(path)), encoding="utf-8")
     return 0
