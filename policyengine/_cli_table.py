@@ -5,29 +5,38 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ._conditions import facts_used
 from ._errors import InputError, Problem
+from ._models import APPROVERS
 
 from ._pack import available_packs, load_pack
 
-#: The behaviours people ask about, and which rules speak to each.
+#: The behaviours people ask about: the rule kinds that speak to each, and the facts by which a
+#: generic ``condition`` rule is recognised as speaking to it.
 BEHAVIOURS = (
-    ("Waiting at the door", lambda r: r.kind == "wait_limit" or getattr(r, "check", None) == "person_not_in"),
-    ("Time of day", lambda r: r.kind == "time_window"),
-    ("Pairing", lambda r: r.kind == "pairing"),
-    ("Animals", lambda r: r.kind == "animals"),
-    ("Upstairs and bedrooms", lambda r: r.kind == "rooms"),
-    ("Authorisation", lambda r: r.kind == "authorisation"),
+    ("Waiting at the door", {"wait_limit"}, {"minutes_waited", "parents_present"}),
+    ("Time of day", {"time_window"}, {"start_minute", "end_minute", "in_school_day", "in_office_hours", "evening"}),
+    ("Pairing", {"pairing"}, {"staff_count", "lone_visit_approved_by"}),
+    ("Animals", {"animals"}, {"animals", "animals_secured", "animal_request_refused"}),
+    ("Upstairs and bedrooms", {"rooms"}, {"meeting_room", "upstairs_escort"}),
+    ("Authorisation", {"authorisation"}, {f"approved_by_{a}" for a in APPROVERS}),
 )
+
+
+def _speaks_to(rule, kinds: set, facts: set) -> bool:
+    if rule.kind in kinds or getattr(rule, "check", None) == "person_not_in" and "wait_limit" in kinds:
+        return True
+    return rule.kind == "condition" and bool(facts_used(rule.when.compile()) & facts)
 
 
 def behaviour_table(pack_ids=None) -> str:
     """A markdown table: one row per behaviour, one column per pack, each cell its rules' summaries."""
     packs = [load_pack(p) for p in (pack_ids or available_packs())]
     lines = ["| behaviour | " + " | ".join(p.id for p in packs) + " |", "|---" * (len(packs) + 1) + "|"]
-    for name, matches in BEHAVIOURS:
+    for name, kinds, facts in BEHAVIOURS:
         cells = []
         for pack in packs:
-            rules = sorted((r for r in pack.rules if matches(r)), key=lambda r: (r.outcome, r.id))
+            rules = sorted((r for r in pack.rules if _speaks_to(r, kinds, facts)), key=lambda r: (r.outcome, r.id))
             label = {"permitted": "reminder"}
             cell = "<br>".join(f"{r.summary()}: **{label.get(r.outcome, r.outcome)}**" for r in rules) or "nothing"
             cells.append(cell)

@@ -92,7 +92,9 @@ CHECK_ID = "check_ref"
 
 def enum_values(field: FactField) -> tuple[str, ...]:
     """The values an enum fact can hold: its words, and "unknown" unless it is always known."""
-    return field.values if field.always_known else field.values + ("unknown",)
+    if field.always_known or "unknown" in field.values:  # household.animals has its own "unknown"
+        return field.values
+    return field.values + ("unknown",)
 
 
 @dataclass(frozen=True)
