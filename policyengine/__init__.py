@@ -7,6 +7,7 @@
 <Outcome.CONDITIONAL: 'conditional'>
 """
 
+from ._batch import check_many
 from ._decide import ENGINES, check, decide, load_visit, parse_visit
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._models import (
@@ -52,6 +53,7 @@ __all__ = [
     "VisitSummary",
     "available_packs",
     "check",
+    "check_many",
     "decide",
     "hookimpl",
     "load_pack",

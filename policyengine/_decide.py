@@ -38,21 +38,42 @@ def load_visit(path: str | Path) -> Visit:
 
 
 class _Engines:
-    """Compiled packs and engines, built once per pack content and engine kind."""
+    """Compiled packs and engines, built once per pack content and engine kind.
+
+    A pack's digest hashes its whole content (about 150 us), so it is remembered per pack object:
+    ``load_pack`` hands back the same object for an unchanged file, and the memo keeps a reference
+    to each pack it has seen, so an ``id`` is never reused while it is a key.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._engines: dict[tuple, Any] = {}
+        self._digests: dict[int, tuple[PackBase, str]] = {}
+
+    def digest(self, pack: PackBase) -> str:
+        seen = self._digests.get(id(pack))
+        if seen is not None and seen[0] is pack:
+            return seen[1]
+        digest = pack.digest
+        with self._lock:
+            if len(self._digests) > 256:
+                self._digests.clear()
+            self._digests[id(pack)] = (pack, digest)
+        return digest
 
     def get(self, pack: PackBase, engine: str):
         if engine not in ENGINES:
             raise InputError(
                 Problem("<engine>", None, None, f"unknown engine '{engine}'; use one of: {', '.join(ENGINES)}")
             )
-        key = (pack.digest, engine)
+        key = (self.digest(pack), engine)
+        found = self._engines.get(key)
+        if found is not None and not getattr(found, "broken", False):
+            return found
         with self._lock:
             found = self._engines.get(key)
-            if found is None:
+            # An engine whose session was abandoned by the hang guard is replaced, never reused.
+            if found is None or getattr(found, "broken", False):
                 found = make_engine(compile_pack(pack), engine)
                 self._engines[key] = found
             return found
@@ -84,22 +105,24 @@ def visit_digest(visit: Visit) -> str:
 def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], today: Optional[date] = None) -> Decision:
     """The decision for ``visit`` given the ids of the rules that fired."""
     pack = compiled.pack
-    as_json = visit_json(visit)
+    rules = _rules_of(compiled)
+    as_json = None  # only a remedy needs the visit as JSON; most findings do not
     findings = []
     for rule_id in fired:
-        rule = compiled.rule(rule_id).rule
+        rule, citation = rules[rule_id]
+        remedy = None
+        if rule.outcome != "permitted":
+            if as_json is None:
+                as_json = visit_json(visit)
+            remedy = rule.remedy_for(as_json)
         findings.append(
             Finding(
                 rule=rule.id,
                 outcome=Outcome(rule.outcome),
                 message=rule.message,
                 conditions=list(rule.conditions),
-                remedy=rule.remedy_for(as_json) if rule.outcome != "permitted" else None,
-                citation=Citation(
-                    document=rule.citation.document or pack.document,
-                    section=rule.citation.section,
-                    quote=rule.citation.quote,
-                ),
+                remedy=remedy,
+                citation=citation,
             )
         )
     if today is not None and pack.review_due is not None and today > pack.review_due:
@@ -113,6 +136,32 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
         outcome=outcome,
         findings=findings,
     )
+
+
+_rule_memo: dict[int, tuple[CompiledPack, dict]] = {}
+
+
+def _rules_of(compiled: CompiledPack) -> dict:
+    """Rule id -> (rule, its citation), built once per compiled pack (citations are frozen)."""
+    seen = _rule_memo.get(id(compiled))
+    if seen is not None and seen[0] is compiled:
+        return seen[1]
+    pack = compiled.pack
+    rules = {
+        r.rule.id: (
+            r.rule,
+            Citation(
+                document=r.rule.citation.document or pack.document,
+                section=r.rule.citation.section,
+                quote=r.rule.citation.quote,
+            ),
+        )
+        for r in compiled.rules
+    }
+    if len(_rule_memo) > 256:
+        _rule_memo.clear()
+    _rule_memo[id(compiled)] = (compiled, rules)
+    return rules
 
 
 def review_reminder(pack: PackBase) -> Finding:

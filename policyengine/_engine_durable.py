@@ -16,7 +16,17 @@ empty and memory flat. The known hazards (see shared notes) and how each is met:
 * a ruleset name registered twice: every compiled pack gets a new, unique name;
 * exceptions inside actions swallowed: actions only append to a list, and any exception from the
   engine call is raised as :class:`DecisionError`;
-* ``$or`` firing an action twice: rule ids are collected in a set.
+* ``$or`` firing an action twice: rule ids are collected in a set;
+* a rule that loops (fires again and again on one fact): each check has a firing budget, the
+  largest number of firings its rules can honestly produce; past it the action breaks durable-rules'
+  dispatch loop, the check raises :class:`DecisionError` and the engine is marked ``broken`` so the
+  engine cache builds a fresh one (the abandoned session is never used again).
+
+Speed: a check's cost is mostly JSON (durable-rules encodes the fact, then decodes and re-encodes
+state for every firing), so the engine sends only the facts its rules test. Batch assertion
+(``assert_facts``) was measured no faster per visit than one fact at a time (see
+``benchmarks/bench.py``), so :meth:`DurableEngine.fired_many` asserts one fact at a time unless
+asked for a batch; either way each firing is attributed to its visit by the fact's ``check_ref``.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import copy
 import itertools
 import threading
 
-from ._conditions import to_durable
+from ._conditions import facts_used, to_durable
 from ._errors import DecisionError
 from ._facts import CHECK_ID
 from ._pack import CompiledPack
@@ -57,6 +67,34 @@ if _Host is not None:
             return None
 
 
+def _firings(expr) -> int:
+    """The most times one fact can fire a rule with this condition: durable-rules fires once per
+    matching branch of an ``$or`` (so: the number of branches of its disjunctive normal form)."""
+    if isinstance(expr, dict) and len(expr) == 1:
+        (key, value), = expr.items()
+        if key == "$or":
+            return sum(_firings(e) for e in value)
+        if key == "$and":
+            n = 1
+            for e in value:
+                n *= _firings(e)
+            return n
+    return 1
+
+
+def _rename(expr: dict, alias: dict) -> dict:
+    """``expr`` with fact names replaced by their short aliases (operators and check_ref kept)."""
+    out = {}
+    for key, value in expr.items():
+        if key in ("$and", "$or"):
+            out[key] = [_rename(e, alias) for e in value]
+        elif key.startswith("$"):
+            out[key] = _rename(value, alias)
+        else:
+            out[alias.get(key, key)] = value
+    return out
+
+
 class DurableEngine:
     name = "durable"
 
@@ -65,54 +103,117 @@ class DurableEngine:
             raise DecisionError(f"the durable engine is unavailable on this Python: {_IMPORT_ERROR}")
         self.compiled = compiled
         self.ruleset = f"policyengine_{compiled.id}_{compiled.digest[7:19]}_{next(_names)}"
-        self._hits: list[str] = []
+        self.broken = False
+        self._hits: list[tuple[int, str]] = []
+        self._budget = [0]  # firings left in the current assertion (the hang guard)
+        self._runaway = [False]
         self._refs = itertools.count(1)
         definition: dict = {}
+        used: set[str] = set()
+        per_fact = 1  # the catch-all
+        for rule in compiled.rules:
+            used |= facts_used(rule.condition)
+        # Only the facts some rule tests travel to the engine, under short names: most of a
+        # check's cost is durable-rules encoding and decoding the fact as JSON.
+        self.fields = tuple(sorted(used))
+        self._alias = {name: f"f{n}" for n, name in enumerate(self.fields)}
         for index, rule in enumerate(compiled.rules):
+            expr = _rename(to_durable(rule.condition), self._alias)
+            per_fact += _firings(expr)
             definition[f"r{index}"] = {
-                "all": [{"m": {"$and": [_NOT_STATE, to_durable(rule.condition)]}}],
+                "all": [{"m": {"$and": [_NOT_STATE, expr]}}],
                 "run": self._action(rule.rule.id),
             }
         definition[_SEEN] = {
             "all": [{"m": {"$and": [_NOT_STATE, {"$ex": {CHECK_ID: 1}}]}}],
             "run": self._action(_SEEN),
         }
+        self.firings_per_fact = per_fact
         with ENGINE_LOCK:
             self._host = _QuietHost()
             self._host.set_rulesets({self.ruleset: copy.deepcopy(definition)})
 
     def _action(self, rule_id: str):
-        hits = self._hits
+        hits, budget, runaway = self._hits, self._budget, self._runaway
 
         # A closure with exactly one parameter: a default argument would make durable-rules treat
         # the action as asynchronous and wedge the session.
         def action(c):
-            hits.append(rule_id)
+            budget[0] -= 1
+            if budget[0] < 0:
+                # Exceptions raised here are swallowed by durable-rules; marking the action
+                # complete is what makes its dispatch loop stop asking for the next firing.
+                runaway[0] = True
+                c._completed = True
+                return
+            hits.append((c._m["m"][CHECK_ID], rule_id))  # c.m wraps it in Content: 5 us a firing
 
         return action
 
+    def _message(self, fact: dict) -> dict:
+        if not RESERVED.isdisjoint(fact):
+            key = sorted(RESERVED.intersection(fact))[0]
+            raise DecisionError(f"fact field '{key}' is reserved by durable-rules")
+        try:
+            message = {alias: fact[name] for name, alias in self._alias.items()}
+        except KeyError as exc:
+            raise DecisionError(f"the fact has no field {exc}") from None
+        message["sid"] = _SESSION
+        return message
+
     def fired(self, fact: dict) -> set[str]:
         """The ids of the rules that fire for ``fact``. Raises :class:`DecisionError` on any failure."""
-        for key in fact:
-            if key in RESERVED:
-                raise DecisionError(f"fact field '{key}' is reserved by durable-rules")
+        return self.fired_many([fact])[0]
+
+    def fired_many(self, facts: list[dict], batch: int = 1) -> list[set[str]]:
+        """The rules that fire for each fact, in order; ``batch`` facts go in each ``assert_facts``."""
+        messages = [self._message(f) for f in facts]
+        out: list[set[str]] = []
         with ENGINE_LOCK:
-            message = dict(fact)
+            for start in range(0, len(messages), max(1, batch)):
+                out.extend(self._assert(messages[start : start + max(1, batch)]))
+        return out
+
+    def _assert(self, chunk: list[dict]) -> list[set[str]]:
+        # Called with ENGINE_LOCK held.
+        if self.broken:
+            raise DecisionError("this durable-rules engine was abandoned after a runaway rule")
+        for message in chunk:
             message[CHECK_ID] = next(self._refs)
-            message["sid"] = _SESSION
-            self._hits.clear()
-            try:
-                self._host.assert_fact(self.ruleset, message)
-            except Exception as exc:
-                raise DecisionError(f"durable-rules failed while deciding: {exc!r}") from exc
-            finally:
+        self._hits.clear()
+        self._budget[0] = self.firings_per_fact * len(chunk)
+        self._runaway[0] = False
+        host = self._host
+        try:
+            if len(chunk) == 1:
+                host.assert_fact(self.ruleset, chunk[0])
+            else:
+                host.assert_facts(self.ruleset, chunk)
+        except Exception as exc:
+            raise DecisionError(f"durable-rules failed while deciding: {exc!r}") from exc
+        finally:
+            if self._runaway[0]:
+                self.broken = True
+            else:
                 try:
-                    self._host.retract_fact(self.ruleset, message)
+                    if len(chunk) == 1:
+                        host.retract_fact(self.ruleset, chunk[0])
+                    else:
+                        host.retract_facts(self.ruleset, chunk)
                 except Exception:
                     pass
-            hits = set(self._hits)
-            self._hits.clear()
-        if _SEEN not in hits:
-            raise DecisionError("durable-rules did not process the visit (no proof of evaluation)")
-        hits.discard(_SEEN)
-        return hits
+        if self._runaway[0]:
+            raise DecisionError("durable-rules kept firing rules for one visit (a runaway rule); no decision was made")
+        by_ref: dict[int, set[str]] = {m[CHECK_ID]: set() for m in chunk}
+        for ref, rule_id in self._hits:
+            if ref not in by_ref:
+                raise DecisionError(f"durable-rules fired a rule for an unknown check {ref!r}")
+            by_ref[ref].add(rule_id)
+        self._hits.clear()
+        results = []
+        for hits in by_ref.values():
+            if _SEEN not in hits:
+                raise DecisionError("durable-rules did not process the visit (no proof of evaluation)")
+            hits.discard(_SEEN)
+            results.append(hits)
+        return results
