@@ -22,6 +22,7 @@ COMMANDS = (
     "policyengine._cli_lint",
     "policyengine._cli_schema",
     "policyengine._cli_table",
+    "policyengine._cli_audit",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
