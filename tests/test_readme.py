@@ -1,0 +1,101 @@
+"""The README is a contract: its commands, examples and generated table must be true."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from policyengine import available_packs
+from policyengine._cli import build_parser
+from policyengine._cli_table import END, START, behaviour_table, with_table
+from policyengine._pack import parse_pack
+from policyengine._plugins import Registry
+from policyengine._yaml import from_mapping
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.S | re.M)
+    assert match, f"README has no section {title!r}"
+    return match.group(1)
+
+
+def blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+def test_quick_start_holds_exactly_two_commands_and_ci_runs_the_second():
+    (block,) = blocks(section("Quick start"), "sh")
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert "pip install ." in commands[0] and "policyengine check examples/" in commands[0]
+    assert '".[test]"' in commands[1] and "pytest" in commands[1]
+    example = re.search(r"policyengine check (\S+)", commands[0]).group(1)
+    assert (ROOT / example).is_file()
+    # .ci/run reads the command from the README rather than keeping a copy of it.
+    assert "Quick start" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_library_example_runs_and_says_what_it_prints(capsys, monkeypatch):
+    (code,) = blocks(section("Using the library"), "python")
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    promised = re.search(r"print\(decision\.outcome\)\s+# (\w+)", code).group(1)
+    assert printed[0] == promised
+
+
+def test_every_command_is_documented():
+    documented = set(re.findall(r"^\| `policyengine (\w+)", section("Command line"), re.M))
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert documented == set(sub.choices)
+
+
+def test_every_built_in_rule_kind_is_documented():
+    documented = set(re.findall(r"^\| `(\w+)` \|", section("Rule packs"), re.M))
+    assert documented == set(Registry(entry_points=False).kinds())
+
+
+def test_condition_rule_example_is_a_valid_rule():
+    rule_yaml = next(b for b in blocks(section("Rule packs"), "yaml") if "kind: condition" in b)
+    (rule,) = yaml.safe_load(rule_yaml)
+    pack = {"id": "readme", "school": "README", "document": "Policy", "version": "1", "rules": [rule]}
+    parsed = parse_pack(from_mapping(pack, "README.md"))
+    assert [r.kind for r in parsed.rules] == ["condition"]
+
+
+def test_pack_example_matches_the_tcat_pack_fields():
+    pack_yaml = next(b for b in blocks(section("Rule packs"), "yaml") if b.startswith("# yaml-language-server"))
+    data = yaml.safe_load(pack_yaml)
+    pack = parse_pack(from_mapping(data, "README.md"))
+    assert pack.id == "tcat" and pack.rules[0].kind == "wait_limit"
+
+
+def test_behaviour_table_is_current():
+    table = behaviour_table()
+    assert with_table(README, table) == README, "the table is stale: run `policyengine table --update README.md`"
+    assert set(available_packs()) >= {"tcat", "burgh", "wirksworth", "washwood", "ellesmere"}
+
+
+def test_table_update_needs_its_markers(tmp_path):
+    target = tmp_path / "doc.md"
+    target.write_text("no markers here\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "policyengine", "table", "--update", str(target)], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{target}: the markers {START} and {END} are missing"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("schema", ["pack", "visit"])
+def test_editor_setup_points_at_committed_schemas(schema):
+    assert f"schemas/{schema}.schema.json" in section("Rule packs")
+    assert (ROOT / "schemas" / f"{schema}.schema.json").is_file()
