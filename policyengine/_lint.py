@@ -103,7 +103,8 @@ def lint_pack(pack: PackBase, loaded: Loaded, source: Optional[str], today: date
         if not satisfiable(conditions[i]):
             add(("rules", i), "error", f"rule '{rule.id}' can never fire: no visit meets its condition")
             continue
-        for j, other in enumerate(pack.rules):
+        # A reminder never changes an outcome, and each one carries its own duty: none shadows another.
+        for j, other in enumerate(pack.rules if rule.outcome != "permitted" else ()):
             if i == j or other.outcome != rule.outcome or not satisfiable(conditions[j]):
                 continue
             if implies(conditions[i], conditions[j]) and (not implies(conditions[j], conditions[i]) or j < i):
