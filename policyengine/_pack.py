@@ -221,19 +221,37 @@ def peek_pack_id(path: Path) -> str:
     return loaded.data["id"]
 
 
-def parse_pack(loaded: Loaded, registry=None) -> PackBase:
-    """Validate loaded YAML as a rule pack; raise :class:`InputError` with every problem."""
+def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None) -> PackBase:
+    """Validate loaded YAML as a rule pack; raise :class:`InputError` with every problem.
+
+    Besides its shape, a pack is refused when a rule can never fire or a quote is not in its policy
+    text: ``source`` when given, else the file its ``source`` field names, where that file is found.
+    """
     from ._inherit import resolve_extends
+    from ._pack_checks import pack_errors, source_path
 
     if not isinstance(loaded.data, dict):
         raise InputError(Problem(loaded.file, 1, 1, "a rule pack must be a mapping of fields (id, school, rules...)"))
     data, origins = resolve_extends(loaded, registry)
     model = pack_model(registry)
     pack = validate(model, Loaded(data, loaded.file, loaded.positions))
+    if source is None:
+        found = source_path(pack, loaded)
+        source = _read_source(found) if found else None
+    errors = pack_errors(pack, loaded, source)
+    if errors:
+        raise InputError(errors)
     pack._file = loaded.file
     pack._loaded = loaded
     pack._origins = origins
     return pack
+
+
+def _read_source(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(str(path), None, None, f"cannot read the policy text: {exc}")) from None
 
 
 def _cache_key(path: Path) -> tuple:

@@ -9,6 +9,7 @@ nothing looser is accepted, so a paraphrase never passes.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _STRAIGHTEN = str.maketrans(
     {
@@ -26,7 +27,13 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(_STRAIGHTEN)).strip()
 
 
-def quote_in(quote: str, source: str) -> bool:
-    """Whether ``quote`` appears in ``source`` (both folded)."""
+@lru_cache(maxsize=16)
+def folded_source(source: str) -> str:
+    """``source`` folded once, for checking many quotes against it."""
+    return fold(source)
+
+
+def quote_in(quote: str, source: str, *, folded: bool = False) -> bool:
+    """Whether ``quote`` appears in ``source`` (both folded; ``folded`` says ``source`` already is)."""
     q = fold(quote)
-    return bool(q) and q in fold(source)
+    return bool(q) and q in (source if folded else folded_source(source))
