@@ -26,10 +26,19 @@ def parse_visit(data: VisitLike | Loaded, file: str = "<visit>") -> Visit:
     """A :class:`Visit` from a mapping (or loaded YAML); raise :class:`InputError` with every problem."""
     if isinstance(data, Visit):
         return data
-    loaded = data if isinstance(data, Loaded) else from_mapping(data, file)
+    if isinstance(data, Mapping) and not isinstance(data, dict):
+        data = dict(data)
+    # A plain dict is validated as it is (no JSON round trip: that doubled the cost of a check);
+    # pydantic's strict fields refuse what JSON could not carry.
+    loaded = data if isinstance(data, Loaded) else Loaded(data, file, {}) if isinstance(data, dict) else from_mapping(data, file)
     if not isinstance(loaded.data, dict):
         raise InputError(Problem(loaded.file, 1, 1, "a visit must be a mapping of fields (purpose, start, staff...)"))
-    return validate(Visit, loaded)
+    try:
+        return validate(Visit, loaded)
+    except InputError:
+        raise
+    except Exception as exc:  # a value pydantic cannot even inspect (an odd object deep inside)
+        raise InputError(Problem(loaded.file, None, None, f"not plain data: {exc}")) from None
 
 
 def load_visit(path: str | Path) -> Visit:

@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
 
-from ._conditions import facts_used, to_durable
+from ._conditions import facts_used, negate, to_durable
 from ._errors import DecisionError
 from ._facts import CHECK_ID
 from ._pack import CompiledPack
+from ._satisfy import satisfiable
 
 try:  # durable-rules fails to import on Python 3.13; the python engine still works there.
     from durable.engine import Host as _Host
@@ -117,23 +119,31 @@ class DurableEngine:
         # check's cost is durable-rules encoding and decoding the fact as JSON.
         self.fields = tuple(sorted(used))
         self._alias = {name: f"f{n}" for n, name in enumerate(self.fields)}
-        for index, rule in enumerate(compiled.rules):
+        # Each firing costs durable-rules a JSON round trip of the fact and its state, so rules with
+        # the same condition share one durable rule, and rules that hold for every visit (reminders)
+        # ride on the catch-all, whose firing is the proof that the fact was seen.
+        groups: dict[str, tuple[dict, list[str]]] = {}
+        always = [_SEEN]
+        for rule in compiled.rules:
+            if not satisfiable(negate(rule.condition)):
+                always.append(rule.rule.id)
+                continue
             expr = _rename(to_durable(rule.condition), self._alias)
+            key = json.dumps(expr, sort_keys=True)
+            groups.setdefault(key, (expr, []))[1].append(rule.rule.id)
+        for index, (expr, ids) in enumerate(groups.values()):
             per_fact += _firings(expr)
-            definition[f"r{index}"] = {
-                "all": [{"m": {"$and": [_NOT_STATE, expr]}}],
-                "run": self._action(rule.rule.id),
-            }
+            definition[f"r{index}"] = {"all": [{"m": {"$and": [_NOT_STATE, expr]}}], "run": self._action(tuple(ids))}
         definition[_SEEN] = {
             "all": [{"m": {"$and": [_NOT_STATE, {"$ex": {CHECK_ID: 1}}]}}],
-            "run": self._action(_SEEN),
+            "run": self._action(tuple(always)),
         }
         self.firings_per_fact = per_fact
         with ENGINE_LOCK:
             self._host = _QuietHost()
             self._host.set_rulesets({self.ruleset: copy.deepcopy(definition)})
 
-    def _action(self, rule_id: str):
+    def _action(self, rule_ids: tuple[str, ...]):
         hits, budget, runaway = self._hits, self._budget, self._runaway
 
         # A closure with exactly one parameter: a default argument would make durable-rules treat
@@ -146,7 +156,8 @@ class DurableEngine:
                 runaway[0] = True
                 c._completed = True
                 return
-            hits.append((c._m["m"][CHECK_ID], rule_id))  # c.m wraps it in Content: 5 us a firing
+            ref = c._m["m"][CHECK_ID]  # c.m would wrap it in Content: 5 us a firing
+            hits.extend((ref, rule_id) for rule_id in rule_ids)
 
         return action
 

@@ -143,3 +143,18 @@ def test_decision_is_most_severe_finding_and_sorted():
     ranks = [{"blocked": 2, "conditional": 1, "permitted": 0}[f.outcome.value] for f in d.findings]
     assert ranks == sorted(ranks, reverse=True)
     assert d.pack_digest.startswith("sha256:") and d.pack_version == "1"
+
+
+def test_rules_sharing_a_condition_share_one_durable_rule_and_reminders_ride_on_the_catch_all():
+    """tcat's two always-on reminders and its two feel-unsafe rules cost no durable firings of their own."""
+    c = compile_pack(load_pack("tcat"))
+    engine = DurableEngine(c)
+    assert len(engine._host.get_ruleset(engine.ruleset).get_definition()) < len(c.rules)
+    every = parse_visit(visit())
+    fired = engine.fired(flatten(every, c.clock))
+    assert {"contact-the-office", "log-the-visit"} <= fired
+    unsafe = parse_visit(arrived({"staff_feel_unsafe": True}))
+    assert {"feel-unsafe", "unsafe-cancellation-in-writing"} <= engine.fired(flatten(unsafe, c.clock))
+    python = make_engine(c, "python")
+    for v in (every, unsafe):
+        assert python.fired(flatten(v, c.clock)) == engine.fired(flatten(v, c.clock))
