@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 
@@ -48,8 +49,13 @@ def run(args) -> int:
     return 0
 
 
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=72, initial_indent=indent, subsequent_indent=indent + "  ") or [indent]
+def _wrap(marker: str, text: str) -> list[str]:
+    """``text`` after ``marker``, wrapped for a phone, later lines hanging under the text."""
+    hang = " " * len(marker)
+    # "(see [2])" is one unit: a reference split over two lines is easy to miss.
+    text = re.sub(r"\(see \[(\d+)\]\)", "(see\0[\\1])", text)
+    lines = textwrap.wrap(text, width=72, initial_indent=marker, subsequent_indent=hang) or [marker]
+    return [line.replace("\0", " ") for line in lines]
 
 
 def render_text(decision: Decision) -> str:
@@ -62,9 +68,9 @@ def render_text(decision: Decision) -> str:
         lines.append("What to do:")
         for f in actions:
             cited.append(f)
-            lines += _wrap(f"{len(cited)}. [{f.outcome.value.upper()}] {f.message} (see [{len(cited)}])", " ")
+            lines += _wrap(f" {len(cited)}. ", f"[{f.outcome.value.upper()}] {f.message} (see [{len(cited)}])")
             for c in f.conditions:
-                lines += _wrap(f"- {c}", "     ")
+                lines += _wrap("     - ", c)
         lines.append("")
     if reminders:
         lines.append("Remember:")
@@ -74,13 +80,13 @@ def render_text(decision: Decision) -> str:
                 ref = f" (see [{len(cited)}])"
             else:
                 ref = ""
-            lines += _wrap(f"- {f.message}{ref}", " ")
+            lines += _wrap(" - ", f"{f.message}{ref}")
         lines.append("")
     if cited:
         lines.append("Policy:")
         for n, f in enumerate(cited, 1):
             c = f.citation
-            lines += _wrap(f"[{n}] {c.document}, {c.section}: \"{c.quote}\"", " ")
+            lines += _wrap(f" [{n}] ", f"{c.document}, {c.section}: \"{c.quote}\"")
         lines.append("")
     lines.append(f"({decision.school} rule pack {decision.pack_version}, {decision.pack_digest[:19]})")
     return "\n".join(lines) + "\n"

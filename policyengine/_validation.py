@@ -31,7 +31,14 @@ def _data_path(data: Any, loc: tuple) -> tuple:
     """
     path: list = []
     node = data
-    for part in loc:
+    loc = tuple(loc)
+    for n, part in enumerate(loc):
+        after = loc[n + 1] if n + 1 < len(loc) else None
+        if (
+            isinstance(node, dict) and part in node and not isinstance(node[part], (dict, list))
+            and isinstance(after, str) and after in node
+        ):
+            continue  # a union tag that is also a key ({fact: x, lt: 1} is tagged "fact"): the error is at "lt"
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             path.append(part)
             node = node[part]
