@@ -73,6 +73,9 @@ class StaffMember(_Strict):
     home_visit_trained: Optional[StrictBool] = None
     dbs: Optional[Dbs] = None
     school_phone: Optional[StrictBool] = Field(None, description="carries a school-issued mobile phone, switched on")
+    mobile_phone: Optional[StrictBool] = Field(
+        None, description="carries a charged mobile phone, switched on: the school's or their own (a school phone counts)"
+    )
     id_badge: Optional[StrictBool] = Field(None, description="carries school identification")
 
 

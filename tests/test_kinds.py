@@ -219,6 +219,29 @@ def test_check_in_interval(interval, fires):
     assert ("check-in" in fired(visit({"check_in": {"interval_minutes": interval}}))) is fires
 
 
+@pytest.mark.parametrize("check_in, fires", [({"interval_minutes": 240}, False), ({"interval_minutes": 1}, False), ({"interval_minutes": None}, True), (None, True)])
+def test_check_in_any_interval(check_in, fires):
+    """max_interval_minutes: null accepts any agreed interval, but not none at all."""
+    assert ("check-in-any" in fired(visit({"check_in": check_in}))) is fires
+
+
+@pytest.mark.parametrize(
+    "phones, fires",
+    [
+        ([{"school_phone": True}, {"school_phone": True}], False),
+        ([{"school_phone": False, "mobile_phone": True}, {"school_phone": True}], False),  # own phone counts
+        ([{"mobile_phone": True}, {"mobile_phone": False, "school_phone": True}], False),
+        ([{"school_phone": False}, {"school_phone": True}], True),  # own phone not known: not confirmed
+        ([{"school_phone": False, "mobile_phone": False}, {"mobile_phone": True}], True),
+    ],
+)
+def test_mobile_phone_accepts_a_school_or_own_phone(phones, fires):
+    staff = [dict({"role": "pastoral", "home_visit_trained": True, "dbs": "enhanced", "id_badge": True}, **p) for p in phones]
+    found = fired(visit({"staff": staff}))
+    assert ("mobile" in found) is fires
+    assert ("phone" in found) is not all(p.get("school_phone") for p in phones)  # the school-phone rule is stricter
+
+
 def test_parents_informed_not_needed_in_an_emergency():
     assert "parents-informed" not in fired(visit({"parents_informed": False, "urgency": "emergency"}))
 

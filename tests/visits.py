@@ -53,3 +53,10 @@ def visit(*patches: dict) -> dict:
 def arrived(patch: dict | None = None) -> dict:
     """PREPARED at the door, with ``patch`` applied to ``on_arrival``."""
     return visit(AT_THE_DOOR, {"on_arrival": patch or {}})
+
+
+def at_door(patch: dict | None = None) -> dict:
+    """The patch that brings a visit to the door (``AT_THE_DOOR`` with ``patch`` applied to
+    ``on_arrival``), to combine with other patches: ``visit(ANIMALS, at_door({...}))``. (``arrived``
+    returns a whole visit, which as a patch would undo the patches before it.)"""
+    return merge_patch(AT_THE_DOOR, {"on_arrival": patch or {}})

@@ -69,6 +69,7 @@ SCENARIOS = [
     Scenario("check-in every 60 minutes", visit({"check_in": {"interval_minutes": 60}}), "permitted"),
     Scenario("no code word", visit({"check_in": {"code_word_agreed": False}}), "permitted"),
     Scenario("no phone", visit({"staff": [dict(s, school_phone=False) for s in STAFF]}), "conditional", "charged mobile phone", ("charged-mobile-phone",)),
+    Scenario("own charged phones (tcat asks for school ones)", visit({"staff": [dict(s, school_phone=False, mobile_phone=True) for s in STAFF]}), "permitted"),
     Scenario("repeat visit without ID", visit({"staff": [dict(s, id_badge=False) for s in STAFF]}), "conditional", "show school ID", ("school-id",)),
     Scenario("parents not told: a reminder", visit({"parents_informed": False}), "permitted", None, ("arrange-with-parents",)),
     # Staffing: the policy asks for no DBS level and limits no role; training is a reminder.

@@ -7,7 +7,7 @@ decision carries the policy-review-overdue reminder; it never changes an outcome
 from __future__ import annotations
 
 from tests.scenarios import Scenario, parametrize, run
-from tests.visits import AT_THE_DOOR, ONE_STAFF, arrived, visit
+from tests.visits import AT_THE_DOOR, ONE_STAFF, arrived, visit, at_door
 
 LONE_FIRST = {**ONE_STAFF, "first_visit": True}
 STAFF = visit()["staff"]
@@ -44,8 +44,8 @@ SCENARIOS = [
     # Animals: none in the meeting room.
     Scenario("animals present", visit(ANIMALS), "conditional", "no animals in the room", ("animals-out-of-meeting-room",)),
     Scenario("animals not known", visit({"household": {"animals": "unknown"}}), "conditional", "no animals in the room", ("animals-out-of-meeting-room",)),
-    Scenario("animals kept out at the door", visit(ANIMALS, arrived({"animals_secured": True})), "permitted"),
-    Scenario("animals not kept out", visit(ANIMALS, arrived({"animal_request_refused": True})), "blocked", "no animals in the room", ("animals-not-removed",)),
+    Scenario("animals kept out at the door", visit(ANIMALS, at_door({"animals_secured": True})), "permitted"),
+    Scenario("animals not kept out", visit(ANIMALS, at_door({"animal_request_refused": True})), "blocked", "no animals in the room", ("animals-not-removed",)),
     # Rooms: upstairs only with a responsible adult and if completely safe; never a child's bedroom.
     Scenario("upstairs alone", arrived({"meeting_room": "upstairs"}), "blocked", "unless accompanied by a responsible adult", ("upstairs-unaccompanied",)),
     Scenario("upstairs with a responsible adult", arrived({"meeting_room": "upstairs", "upstairs_escort": True}), "conditional", "completely safe", ("upstairs-accompanied",)),
@@ -64,7 +64,7 @@ SCENARIOS = [
     Scenario("parents arrive after 35 minutes and invite staff in", arrived({"minutes_waited": 35}), "permitted"),
     # Contagious illness: the policy says nothing (Wirksworth keeps staff on the doorstep).
     Scenario("contagious illness in the household", visit({"household": {"contagious_illness": True}}), "permitted"),
-    Scenario("contagious illness, meeting inside", visit({"household": {"contagious_illness": True}}, arrived()), "permitted"),
+    Scenario("contagious illness, meeting inside", visit({"household": {"contagious_illness": True}}, at_door()), "permitted"),
     # Known risks: a notice (concerned for your safety: do not visit).
     Scenario("risks known", visit({"household": {"known_risks": True}}), "permitted", "concerned about your safety", ("known-risks-concern",)),
     # Preparation.
@@ -76,6 +76,7 @@ SCENARIOS = [
     Scenario("risk assessment completed, not approved", visit({"risk_assessment": "completed"}), "permitted"),
     Scenario("school not told where", visit({"visit_plan_lodged": False}), "conditional", "knows where you are going", ("location-with-student-services",)),
     Scenario("no mobile phone", visit({"staff": [dict(s, school_phone=False) for s in STAFF]}), "conditional", "mobile phone", ("mobile-phone",)),
+    Scenario("own mobile phones (tcat asks for school ones)", visit({"staff": [dict(s, school_phone=False, mobile_phone=True) for s in STAFF]}), "permitted"),
     Scenario("no identification on a repeat visit", visit({"staff": [dict(s, id_badge=False) for s in STAFF]}), "conditional", "Carry identification", ("carry-identification",)),
     Scenario("no safe word, lone repeat visit", visit(ONE_STAFF, {"check_in": {"code_word_agreed": False}}), "conditional", "Safe word", ("code-word",)),
     Scenario("no safe word, paired visit", visit({"check_in": {"code_word_agreed": False}}), "conditional", "Safe word", ("code-word",)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.scenarios import Scenario, parametrize, run
-from tests.visits import ONE_STAFF, arrived, visit
+from tests.visits import ONE_STAFF, arrived, visit, at_door
 
 LONE_AGREED = {**ONE_STAFF, "lone_visit_approved_by": "headteacher"}
 UNTRAINED_TUTOR = {"role": "form_tutor", "home_visit_trained": True, "dbs": "enhanced", "school_phone": True, "id_badge": True}
@@ -30,8 +30,8 @@ SCENARIOS = [
     # Animals: a request first; refusal cancels.
     Scenario("animals present", visit({"household": {"animals": "present"}}), "conditional", "kept in a separate room", ("animals-separate-room",)),
     Scenario("animals not known", visit({"household": {"animals": "unknown"}}), "conditional", "kept in a separate room"),
-    Scenario("animals secured at the door", visit({"household": {"animals": "present"}}, arrived({"animals_secured": True})), "permitted"),
-    Scenario("animal request refused", visit({"household": {"animals": "present"}}, arrived({"animal_request_refused": True})), "blocked", "refuses, or is unable", ("animals-refused",)),
+    Scenario("animals secured at the door", visit({"household": {"animals": "present"}}, at_door({"animals_secured": True})), "permitted"),
+    Scenario("animal request refused", visit({"household": {"animals": "present"}}, at_door({"animal_request_refused": True})), "blocked", "refuses, or is unable", ("animals-refused",)),
     # Upstairs: TCAT's policy says nothing about rooms.
     Scenario("upstairs with the parent", arrived({"meeting_room": "upstairs", "upstairs_escort": True}), "permitted"),
     # Authorisation: the Headteacher or a delegate by purpose.
@@ -51,6 +51,7 @@ SCENARIOS = [
     Scenario("first visit without ID badges", visit({"first_visit": True, "staff": [dict(s, id_badge=False) for s in visit()["staff"]]}), "conditional", "identity badge", ("id-badge-first-visit",)),
     Scenario("repeat visit without ID badges", visit({"staff": [dict(s, id_badge=False) for s in visit()["staff"]]}), "permitted"),
     Scenario("a form tutor goes", visit({"staff": [visit()["staff"][0], UNTRAINED_TUTOR]}), "conditional", "form tutors", ("staff-roles",)),
+    Scenario("own mobile phones, not the school's", visit({"staff": [dict(s, school_phone=False, mobile_phone=True) for s in visit()["staff"]]}), "conditional", "school-issued mobile phone", ("school-phone",)),
     Scenario("a basic DBS check", visit({"staff": [dict(s, dbs="basic") for s in visit()["staff"]]}), "conditional", "appropriate level of DBS check", ("dbs-check",)),
     Scenario("nobody trained is only a reminder", visit({"staff": [dict(s, home_visit_trained=False) for s in visit()["staff"]]}), "permitted", None, ("trained-member",)),
 ]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.scenarios import Scenario, parametrize, run
-from tests.visits import ONE_STAFF, arrived, visit
+from tests.visits import ONE_STAFF, arrived, visit, at_door
 
 #: The example visit shipped in examples/: 16:30 BST given in UTC, approved by the line manager only.
 AFTER_4PM = json.loads((Path(__file__).resolve().parents[2] / "examples" / "washwood-after-4pm.json").read_text())
@@ -75,7 +75,7 @@ SCENARIOS = [
     Scenario("a child at the door, on the doorstep", arrived({"invited_in_by": "child", "meeting_room": "doorstep"}), "permitted"),
     # Where this policy says nothing (other packs differ): permitted here.
     Scenario("animals present (tcat asks for them to be shut away)", visit({"household": {"animals": "present"}}), "permitted"),
-    Scenario("animal request refused (tcat cancels)", visit({"household": {"animals": "present"}}, arrived({"animal_request_refused": True})), "permitted"),
+    Scenario("animal request refused (tcat cancels)", visit({"household": {"animals": "present"}}, at_door({"animal_request_refused": True})), "permitted"),
     Scenario("upstairs without an escort (policy silent on rooms)", arrived({"meeting_room": "upstairs", "upstairs_escort": False}), "permitted"),
     Scenario("contagious illness (wirksworth keeps to the doorstep)", visit({"household": {"contagious_illness": True}}), "permitted"),
     Scenario("no risk assessment, phone, code word or DBS", visit({"risk_assessment": "none", "check_in": {"code_word_agreed": False}, "staff": [dict(s, school_phone=False, dbs="basic") for s in visit()["staff"]]}), "permitted"),
