@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ._conditions import facts_used
+from ._conditions import facts_used, negate
+from ._satisfy import satisfiable
 from ._errors import InputError, Problem
 from ._models import APPROVERS
 
@@ -26,7 +27,11 @@ BEHAVIOURS = (
 def _speaks_to(rule, kinds: set, facts: set) -> bool:
     if rule.kind in kinds or getattr(rule, "check", None) == "person_not_in" and "wait_limit" in kinds:
         return True
-    return rule.kind == "condition" and bool(facts_used(rule.when.compile()) & facts)
+    if rule.kind != "condition":
+        return False
+    when = rule.when.compile()
+    # A reminder for every visit ({fact: staff_count, ge: 1}) is about no behaviour in particular.
+    return satisfiable(negate(when)) and bool(facts_used(when) & facts)
 
 
 def behaviour_table(pack_ids=None) -> str:

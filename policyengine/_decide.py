@@ -174,7 +174,9 @@ def _rules_of(compiled: CompiledPack) -> dict:
 
 
 def review_reminder(pack: PackBase) -> Finding:
-    when = pack.review_due_text or pack.review_due.isoformat()  # type: ignore[union-attr]
+    due = pack.review_due
+    when = f"{due.day} {due:%B %Y}"  # type: ignore[union-attr]
+    # The date in plain words; the document's own words (which may be "Annually") are the citation.
     return Finding(
         rule="policy-review-overdue",
         outcome=Outcome.PERMITTED,
@@ -182,7 +184,7 @@ def review_reminder(pack: PackBase) -> Finding:
             f"This policy was due for review by {when}. It is still the policy in force, but check with "
             "your school that no newer version exists."
         ),
-        citation=Citation(document=pack.document, section="Document control", quote=when)
+        citation=Citation(document=pack.document, section="Document control", quote=pack.review_due_text)
         if pack.review_due_text
         else None,
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 import policyengine
-from policyengine import Decision, Outcome, Visit, check
+from policyengine import Decision, Outcome, Visit, check, load_pack
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
 
@@ -46,3 +49,19 @@ def test_check_accepts_a_visit_model_or_a_mapping():
 def test_outcome_order():
     assert Outcome.PERMITTED.severity < Outcome.CONDITIONAL.severity < Outcome.BLOCKED.severity
     assert str(Outcome.BLOCKED) == "blocked"
+
+
+@pytest.mark.parametrize("school, today", [("ellesmere", date(2026, 11, 22)), ("burgh", date(2027, 4, 1)), ("tcat", date(2027, 2, 1))])
+def test_a_pack_past_its_review_date_adds_a_reminder_that_never_changes_the_outcome(school, today):
+    from policyengine._quotes import quote_in
+
+    pack = load_pack(school)
+    before = pack.review_due - timedelta(days=1)
+    for v in (visit(), visit(ONE_STAFF, {"approvals": []})):
+        on_time, late = check(v, school=school, today=before), check(v, school=school, today=today)
+        assert "policy-review-overdue" not in {f.rule for f in on_time.findings}
+        (reminder,) = [f for f in late.findings if f.rule == "policy-review-overdue"]
+        assert late.outcome == on_time.outcome and reminder.outcome.value == "permitted"
+        assert f"{pack.review_due.day} {pack.review_due:%B %Y}" in reminder.message
+        source = (Path(pack.file).parent / "sources" / pack.source).read_text()
+        assert reminder.citation.quote == pack.review_due_text and quote_in(reminder.citation.quote, source)
