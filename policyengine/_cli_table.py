@@ -43,7 +43,7 @@ def behaviour_table(pack_ids=None) -> str:
         for pack in packs:
             rules = sorted((r for r in pack.rules if _speaks_to(r, kinds, facts)), key=lambda r: (r.outcome, r.id))
             label = {"permitted": "reminder"}
-            cell = "<br>".join(f"{r.summary()}: **{label.get(r.outcome, r.outcome)}**" for r in rules) or "nothing"
+            cell = "<br>".join(f"{r.summary()}{r.scope_words()}: **{label.get(r.outcome, r.outcome)}**" for r in rules) or "nothing"
             cells.append(cell)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -228,6 +228,35 @@ def describe(cond: Condition) -> str:
     return "(" + joiner.join(describe(i) for i in cond.items) + ")"
 
 
+_WORDS = {"eq": "is", "ne": "is not", "lt": "is under", "le": "is at most", "gt": "is over", "ge": "is at least",
+          "in": "is one of", "not_in": "is none of"}
+
+
+def _value_words(name: str, value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(_value_words(name, v) for v in value)
+    if FIELDS[name].type == "bool":
+        return {1: "yes", 0: "no", UNKNOWN: "not known"}[value]
+    if FIELDS[name].type == "int" and value == UNKNOWN:
+        return "not known"
+    return str(value).replace("_", " ")
+
+
+def plain(cond: Condition) -> str:
+    """``cond`` in words for people ("urgency is emergency and staff count is under 2")."""
+    if isinstance(cond, Compare):
+        return f"{cond.fact.replace('_', ' ')} {_WORDS[cond.op]} {_value_words(cond.fact, cond.value)}"
+    if isinstance(cond, Not):
+        return f"not ({plain(cond.item)})"
+    if cond == TRUE:
+        return "always"
+    if cond == FALSE:
+        return "never"
+    joiner = " and " if isinstance(cond, All) else " or "
+    inner = joiner.join(plain(i) if isinstance(i, Compare) else f"({plain(i)})" for i in cond.items)
+    return inner
+
+
 # -- the YAML form (pydantic) ---------------------------------------------------------------------
 
 Scalar = Union[bool, int, str, None]

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from ._conditions import Condition, ConditionSpec, Not, all_of, fact
+from ._conditions import Condition, ConditionSpec, Not, all_of, fact, plain
 from ._facts import Clock
 from ._models import Purpose
 
@@ -98,9 +98,12 @@ class Rule(BaseModel):
         return self.title or self.id
 
     def scope_words(self) -> str:
+        """Plain words for ``purposes`` and ``unless``, appended to the summary in tables."""
         words = ""
         if self.purposes is not None:
             words += " (" + ", ".join(p.replace("_", " ") for p in self.purposes) + " visits)"
+        if self.unless is not None:
+            words += f" (except when {plain(self.unless.compile())})"
         return words
 
     # -- used by the engine -------------------------------------------------------------------

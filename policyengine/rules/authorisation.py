@@ -24,7 +24,7 @@ class Authorisation(Rule):
 
     def summary(self) -> str:
         names = " or ".join(a.upper() if a in ("slt", "dsl") else a.replace("_", " ") for a in self.any_of)
-        return f"not authorised by the {names}" + self.scope_words()
+        return f"not authorised by the {names}"
 
     def trigger(self, clock: Clock) -> Condition:
         return all_of(*(fact(f"approved_by_{a}", "ne", True) for a in self.any_of))

@@ -83,6 +83,7 @@ SCENARIOS = [
     Scenario("risk assessment completed, not approved", visit({"risk_assessment": "completed"}), "permitted"),
     Scenario("location not given to the office", visit({"visit_plan_lodged": False}), "conditional", "intended location", ("tell-dsl-and-office-where",)),
     Scenario("no phone", visit({"staff": [dict(s, school_phone=False) for s in STAFF]}), "conditional", "mobile phone", ("mobile-phone",)),
+    Scenario("own mobile phones (tcat asks for school ones)", visit({"staff": [dict(s, school_phone=False, mobile_phone=True) for s in STAFF]}), "permitted"),
     Scenario("no identification", visit({"staff": [dict(s, id_badge=False) for s in STAFF]}), "conditional", "identification", ("identification",)),
     Scenario("lone, DSL agreed, no safe word", visit(LONE_DSL, {"check_in": {"code_word_agreed": False}}), "conditional", "Safe word", ("safe-word",)),
     Scenario("planned, parents not told", visit({"parents_informed": False}), "conditional", "informed of the home visit", ("parents-informed",)),
