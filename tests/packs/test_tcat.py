@@ -42,6 +42,7 @@ SCENARIOS = [
     Scenario("exam invigilation, DSL only", visit({"purpose": "exam_invigilation", "approvals": ["dsl"]}), "conditional", "Approving all home visits", ("authorised-other",)),
     # At the door.
     Scenario("staff feel unsafe", arrived({"staff_feel_unsafe": True}), "blocked", "if they feel unsafe", ("feel-unsafe", "unsafe-cancellation-in-writing")),
+    Scenario("occupant under the influence at the door", arrived({"occupant_concern": True, "meeting_room": "doorstep"}), "blocked", "avoid any situations", ("occupant-concern",)),
     Scenario("no appropriate adult, going in", arrived({"responsible_adult_present": False}), "blocked", "appropriate adult present", ("appropriate-adult",)),
     Scenario("no appropriate adult, on the doorstep", arrived({"responsible_adult_present": False, "meeting_room": "doorstep"}), "permitted"),
     # Preparation and staffing.

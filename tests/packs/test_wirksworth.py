@@ -59,7 +59,7 @@ SCENARIOS = [
     Scenario("invited in by a child, stays on the doorstep", arrived({"invited_in_by": "child", "meeting_room": "doorstep"}), "permitted"),
     Scenario("not invited, going in", arrived({"invited_in_by": "nobody"}), "blocked", "invited in by a responsible adult", ("invited-by-responsible-adult",)),
     Scenario("staff feel unsafe", arrived({"staff_feel_unsafe": True, "meeting_room": "doorstep"}), "blocked", "place of safety", ("feel-unsafe",)),
-    Scenario("occupant concern alone is not a block here", arrived({"occupant_concern": True}), "permitted"),
+    Scenario("occupant under the influence at the door", arrived({"occupant_concern": True}), "blocked", "any concerns about personal safety", ("occupant-concern",)),
     # Rooms: upstairs only with a responsible adult, and then only if completely safe and necessary.
     Scenario("upstairs, escorted", arrived({"meeting_room": "upstairs", "upstairs_escort": True}), "conditional", "ONLY if you deem it completely safe", ("upstairs-only-if-safe-and-necessary",)),
     Scenario("upstairs, not escorted", arrived({"meeting_room": "upstairs"}), "blocked", "accompanied by a responsible adult", ("upstairs-unaccompanied",)),
