@@ -169,3 +169,33 @@ def test_unknown_school_is_a_lookup_error():
         check(dict(BASE, start="2026-11-23T10:00"), school="hogwarts")
     with pytest.raises(UnknownSchoolError):
         check(dict(BASE, start="2026-11-23T10:00"))
+
+
+# -- the two YAML loaders ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pack", sorted((Path(__file__).resolve().parents[1] / "schools").glob("*.yaml")), ids=lambda p: p.stem)
+def test_libyaml_and_python_loaders_give_the_same_data_and_positions(pack):
+    from policyengine import _yaml
+
+    if _yaml._CParser is None:
+        pytest.skip("PyYAML was built without libyaml")
+    text = pack.read_text(encoding="utf-8")
+    fast, slow = (_yaml._load(L(text), text, "x") for L in (_yaml._FastLoader, _yaml._Loader))
+    assert fast.data == slow.data and fast.positions == slow.positions
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: [1, 2\nb: 3\n", "2:2: not valid YAML: expected ',' or ']', but got ':'"),
+        ("a: !!python/object/apply:os.system [ls]\n", "1:4: YAML tags such as '!!python/object/apply:os.system' are not allowed"),
+        ("a: &x 1\nb: *x\n", "2:4: aliases (*name) are not allowed"),
+        ("a: 1\na: 2\n", "2:1: duplicate key 'a' (first given on line 1)"),
+    ],
+)
+def test_yaml_problems_read_the_same_whichever_loader_finds_them(text, message):
+    from policyengine._yaml import loads
+
+    with pytest.raises(InputError) as exc:
+        loads(text, "f.yaml")
+    assert str(exc.value).startswith(f"f.yaml:{message}")
