@@ -53,18 +53,33 @@ def lint_file(
         return [Problem(name, 1, 1, "the file is empty", severity="error")]
     try:
         loaded = loads(text, name)
+    except InputError as exc:
+        return [_as(p, "error") for p in exc.problems]
+    return lint_loaded(loaded, source, today, registry, Path(path).parent)
+
+
+def lint_loaded(
+    loaded: Loaded,
+    source: Optional[str] = None,
+    today: Optional[date] = None,
+    registry=None,
+    folder: Optional[Path] = None,
+) -> list[Problem]:
+    """Every problem in a pack already read (a file's YAML, or the data a plugin gave for a pack).
+    ``folder`` is where to look for the pack's own ``source`` file."""
+    try:
         pack = parse_pack(loaded, registry)
     except InputError as exc:
         return [_as(p, "error") for p in exc.problems]
-    if source is None:
-        source = _own_source(pack, Path(path))
+    if source is None and folder is not None:
+        source = _own_source(pack, folder)
     return lint_pack(pack, loaded, source, today or date.today())
 
 
-def _own_source(pack: PackBase, path: Path) -> Optional[str]:
+def _own_source(pack: PackBase, folder: Path) -> Optional[str]:
     if not pack.source:
         return None
-    for candidate in (path.parent / "sources" / pack.source, path.parent / pack.source):
+    for candidate in (folder / "sources" / pack.source, folder / pack.source):
         if candidate.is_file():
             return read_text(candidate)
     return None
