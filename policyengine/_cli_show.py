@@ -103,8 +103,13 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
     }
 
 
-def _field(label: str, text: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=f"{label:<9}", subsequent_indent=" " * 9) or [label]
+def _field(label: str, text: str, wrap: bool = True) -> list[str]:
+    if not wrap:  # a file name or a digest: one line, to copy whole
+        return [f"{label:<9}{text}"]
+    # Never break inside an id or a fact name.
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=f"{label:<9}", subsequent_indent=" " * 9, break_on_hyphens=False, break_long_words=False
+    ) or [label]
 
 
 def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
@@ -114,7 +119,7 @@ def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
     where = data["file"] or "given as data"
     if data["plugin"]:
         where += f" (plugin {data['plugin']})"
-    lines += _field("file:", where)
+    lines += _field("file:", where, wrap=False)
     if data["extends"]:
         changes = [f"overrides {', '.join(data['overrides'])}" if data["overrides"] else "",
                    f"removes {', '.join(data['removes'])}" if data["removes"] else ""]
@@ -127,7 +132,7 @@ def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
     )
     if data["adopted"] or data["review_due"]:
         lines += _field("adopted:", f"{data['adopted'] or 'not stated'}; review due {data['review_due'] or 'not stated'}")
-    lines += _field("digest:", data["digest"])
+    lines += _field("digest:", data["digest"], wrap=False)
     own = sum(1 for r in data["rules"] if r["origin"] == data["id"])
     inherited = len(data["rules"]) - own
     lines += ["", f"{len(data['rules'])} rules ({own} own, {inherited} inherited):" if data["extends"] else f"{own} rules:"]

@@ -159,7 +159,8 @@ class Registry:
         try:
             self.pm.register(plugin, name=info.name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            raise PluginError(f"plugin {info} is not a valid policyengine plugin: {exc}") from None
+            said = " ".join(str(exc).split())  # pluggy's message spans lines; errors here are one line
+            raise PluginError(f"plugin {info} is not a valid policyengine plugin: {said}") from None
         self._info[info.name] = info
 
     def _check_hooks(self, plugin: Any, info: PluginInfo) -> None:
@@ -312,7 +313,10 @@ class Registry:
             try:
                 loaded = from_mapping(item, f"<pack {index} from plugin {plugin}>")
             except InputError as exc:
-                raise PluginError(f"plugin {source} provides a rule pack that is {exc.problems[0].message}") from None
+                raise PluginError(
+                    f"plugin {source} provides a rule pack that cannot be used (pack {index} of its list): "
+                    f"{exc.problems[0].message}"
+                ) from None
             pack_id = loaded.data.get("id")
             if not isinstance(pack_id, str):
                 raise PluginError(f"plugin {source} provides a rule pack without an 'id' (pack {index} of its list)")
