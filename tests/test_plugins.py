@@ -704,3 +704,16 @@ def test_every_hook_has_tests(hook):
 
 def test_the_hooks_are_exactly_the_documented_ones():
     assert _plugins.HOOKS == ("policyengine_decision_made", "policyengine_rule_kinds", "policyengine_rule_packs")
+
+
+def test_lint_without_files_covers_plugin_packs_given_as_data(monkeypatch, capsys):
+    from policyengine import rules
+    from policyengine._cli import main
+
+    never = dict(BLOCK_LONE, id="never", kind="condition", when={"fact": "staff_count", "lt": 0})
+    reg = Registry(plugins=[rules, Packs(pack_data("plugged", BLOCK_LONE, never))], entry_points=False, builtins=False)
+    monkeypatch.setattr(_plugins, "_default", reg)
+    assert main(["lint"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "<pack 0 from plugin tests.test_plugins.Packs>: error: rule 'never' can never fire: no visit meets its condition\n"
+    assert err == "1 pack(s): 1 error(s), 0 warning(s)\n"
