@@ -187,6 +187,16 @@ class PackBase(BaseModel):
 def _digest(pack: PackBase) -> str:
     data = pack.model_dump(mode="json", exclude={"examples", "catalogue", "example_base"})
     data["rules"] = sorted(data.get("rules", []), key=lambda r: r["id"])
+    # A plugin kind's code decides what its rules mean, so the digest names the class (built-in kinds
+    # are part of policyengine's version). Compiled engines are cached by digest: without this, two
+    # registries with different classes for one kind name would share an engine.
+    plugin_kinds = {
+        r.kind: f"{type(r).__module__}.{type(r).__qualname__}"
+        for r in getattr(pack, "rules", [])
+        if not type(r).__module__.startswith("policyengine.rules.")
+    }
+    if plugin_kinds:
+        data["plugin_kinds"] = plugin_kinds
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -717,3 +717,19 @@ def test_lint_without_files_covers_plugin_packs_given_as_data(monkeypatch, capsy
     out, err = capsys.readouterr()
     assert out == "<pack 0 from plugin tests.test_plugins.Packs>: error: rule 'never' can never fire: no visit meets its condition\n"
     assert err == "1 pack(s): 1 error(s), 0 warning(s)\n"
+
+
+def test_two_classes_for_one_kind_name_in_two_registries_never_share_a_compiled_pack():
+    class Stricter(VisitLength):
+        kind: Literal["visit_length"]
+
+        def trigger(self, clock):
+            return {"fact": "duration_minutes", "gt": self.max_minutes - 30}
+
+    lenient = registry(Kinds(VisitLength), Packs(pack_data()))
+    strict = registry(Kinds(Stricter), Packs(pack_data()))
+    forty = visit(ONE_STAFF, {"duration_minutes": 40})
+    for engine in ENGINES:
+        assert check(forty, school="plugged", engine=engine, registry=lenient, today=TODAY).outcome.value == "permitted"
+        assert check(forty, school="plugged", engine=engine, registry=strict, today=TODAY).outcome.value == "conditional"
+    assert load_pack("plugged", registry=lenient).digest != load_pack("plugged", registry=strict).digest
