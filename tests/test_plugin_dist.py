@@ -20,7 +20,6 @@ import os
 import shutil
 import site
 import subprocess
-import sys
 import sysconfig
 import venv
 from dataclasses import dataclass
@@ -112,7 +111,6 @@ def test_the_running_environment_does_not_see_the_plugin():
 API_SCRIPT = """
 import json, sys
 from datetime import date
-import policyengine
 from policyengine import available_packs, check, load_pack
 
 visit = json.loads(sys.argv[1])
