@@ -24,6 +24,7 @@ def check_many(
     *,
     registry=None,
     today: Optional[date] = None,
+    share_visit: bool = False,
 ) -> list[Decision]:
     """Decide every visit; the decisions come back in the order of ``visits``.
 
@@ -37,6 +38,9 @@ def check_many(
     silently dropped. To skip bad visits and go on (as ``policyengine audit`` does), validate each
     with :func:`parse_visit` first and pass only the good ones. :class:`DecisionError` is raised if
     anything goes wrong inside the engine.
+
+    Decision listeners are told of every decision, as by :func:`check` (``share_visit`` likewise);
+    if any listener fails, :class:`PluginError` is raised once every decision has been told.
     """
     from ._plugins import default_registry
 
@@ -91,9 +95,10 @@ def check_many(
     if registry.has_listeners():
         from ._models import VisitSummary
 
-        for visit, decision in zip(parsed, decisions):
-            summary = VisitSummary(school=decision.school, purpose=visit.purpose, digest=visit_digest(visit))
-            registry.decision_made(decision, summary)
+        registry.decisions_made(
+            (decision, visit if share_visit else VisitSummary(school=decision.school, purpose=visit.purpose, digest=visit_digest(visit)))
+            for visit, decision in zip(parsed, decisions)
+        )
     return decisions  # type: ignore[return-value]
 
 

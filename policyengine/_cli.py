@@ -23,6 +23,8 @@ COMMANDS = (
     "policyengine._cli_schema",
     "policyengine._cli_table",
     "policyengine._cli_audit",
+    "policyengine._cli_show",
+    "policyengine._cli_plugins",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from ._lint import Unreadable, lint_file, read_text
-from ._pack import available_packs
+from ._lint import Unreadable, lint_file, lint_loaded, read_text
 from ._plugins import default_registry
 
 
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
             "cannot be read."
         ),
     )
-    p.add_argument("packs", nargs="*", metavar="PACK_FILE", help="pack files (default: every built-in pack)")
+    p.add_argument("packs", nargs="*", metavar="PACK_FILE", help="pack files (default: every pack known by id, plugins' too)")
     p.add_argument("--source", metavar="POLICY_TEXT", help="the policy text the quotes must come from")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings count as problems too")
@@ -28,12 +28,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    files = args.packs or [str(default_registry().packs()[i]) for i in available_packs()]
+    # Every pack known by id is a file, or data a plugin gave (linted as it was given).
+    files = args.packs or [e.path or e.loaded for _, e in sorted(default_registry().packs().items())]
     try:
         source = read_text(args.source) if args.source else None
         problems = []
         for f in files:
-            problems.extend(lint_file(f, source=source))
+            problems.extend(lint_file(f, source=source) if isinstance(f, (str, Path)) else lint_loaded(f, source=source))
     except Unreadable as exc:
         for p in exc.problems:
             print(str(p), file=sys.stderr)

@@ -213,19 +213,37 @@ def facts_used(cond: Condition) -> set[str]:
     return out
 
 
-def describe(cond: Condition) -> str:
-    """A readable one-line rendering, for ``policyengine show`` and lint messages."""
+_SYMBOLS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in", "not_in": "not in"}
+
+
+def describe(cond: Condition, _nested: bool = False) -> str:
+    """A readable one-line rendering, for ``policyengine show``: ``staff_count < 2 and first_visit != true``.
+
+    Values are shown as a pack writes them (true/false/unknown for yes/no facts), not as encoded.
+    """
     if isinstance(cond, Compare):
-        sym = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in", "not_in": "not in"}
-        return f"{cond.fact} {sym[cond.op]} {list(cond.value) if isinstance(cond.value, tuple) else cond.value!r}"
+        return f"{cond.fact} {_SYMBOLS[cond.op]} {_shown(cond)}"
     if isinstance(cond, Not):
         return f"not ({describe(cond.item)})"
     if cond == TRUE:
         return "always"
     if cond == FALSE:
         return "never"
-    joiner = " and " if isinstance(cond, All) else " or "
-    return "(" + joiner.join(describe(i) for i in cond.items) + ")"
+    text = (" and " if isinstance(cond, All) else " or ").join(describe(i, True) for i in cond.items)
+    return f"({text})" if _nested else text
+
+
+def _shown(cond: Compare) -> str:
+    spec = FIELDS.get(cond.fact)
+
+    def one(value: Any) -> str:
+        if spec is not None and spec.type == "bool":
+            return {1: "true", 0: "false", UNKNOWN: "unknown"}.get(value, repr(value))
+        return str(value)
+
+    if isinstance(cond.value, tuple):
+        return "[" + ", ".join(one(v) for v in cond.value) + "]"
+    return one(cond.value)
 
 
 _WORDS = {"eq": "is", "ne": "is not", "lt": "is under", "le": "is at most", "gt": "is over", "ge": "is at least",

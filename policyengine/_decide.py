@@ -219,8 +219,14 @@ def check(
     (durable-rules) or ``"python"``; both give the same decisions. ``today`` (a ``date``) adds a
     reminder when the policy is overdue for review; it defaults to the system date.
 
-    Raises :class:`InputError` for a bad visit or unknown school and :class:`DecisionError` if
-    anything goes wrong inside the engine: an error is never turned into "permitted".
+    Decision listeners (plugins) are told of the decision with a :class:`VisitSummary` of the visit,
+    or the visit itself when ``share_visit`` is true. ``registry`` (a :class:`Registry`) chooses the
+    rule kinds, packs and listeners; by default the built-ins and installed plugins.
+
+    Raises :class:`InputError` for a bad visit or unknown school, :class:`DecisionError` if
+    anything goes wrong inside the engine, and :class:`PluginError` naming a plugin that failed
+    (a rule kind, or a listener, in which case the decision is not returned): an error is never
+    turned into "permitted".
     """
     from ._plugins import default_registry
 

@@ -68,3 +68,11 @@ class DecisionError(PolicyEngineError, RuntimeError):
 
     Raised instead of returning a decision: an internal failure is never turned into "permitted".
     """
+
+
+class PluginError(PolicyEngineError, RuntimeError):
+    """A plugin (or a rule kind it provides) raised, returned something invalid, or clashed with another.
+
+    The message names the plugin, or the rule kind's class, so the fault can be taken to its author.
+    Raised instead of a decision: a broken plugin never turns a decision into "permitted".
+    """

@@ -53,6 +53,15 @@ def lint_file(
         return [Problem(name, 1, 1, "the file is empty", severity="error")]
     try:
         loaded = loads(text, name)
+    except InputError as exc:
+        return [_as(p, "error") for p in exc.problems]
+    return lint_loaded(loaded, source, today, registry)
+
+
+def lint_loaded(loaded: Loaded, source: Optional[str] = None, today: Optional[date] = None, registry=None) -> list[Problem]:
+    """Every problem in a pack already read (a file's YAML, or the data a plugin gave for a pack).
+    ``source`` is the policy text its quotes must be in (default: the file its ``source`` names)."""
+    try:
         pack = parse_pack(loaded, registry, source=source)
     except InputError as exc:
         return [_as(p, "error") for p in exc.problems]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import traceback
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -16,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from ._conditions import Condition, compile_python, normalise
-from ._errors import InputError, Problem, UnknownSchoolError
+from ._errors import InputError, PluginError, Problem, UnknownSchoolError
 from ._facts import Clock
 from ._models import Outcome
 from ._rule import ClockTime, Rule, to_minutes
@@ -186,6 +187,16 @@ class PackBase(BaseModel):
 def _digest(pack: PackBase) -> str:
     data = pack.model_dump(mode="json", exclude={"examples", "catalogue", "example_base"})
     data["rules"] = sorted(data.get("rules", []), key=lambda r: r["id"])
+    # A plugin kind's code decides what its rules mean, so the digest names the class (built-in kinds
+    # are part of policyengine's version). Compiled engines are cached by digest: without this, two
+    # registries with different classes for one kind name would share an engine.
+    plugin_kinds = {
+        r.kind: f"{type(r).__module__}.{type(r).__qualname__}"
+        for r in getattr(pack, "rules", [])
+        if not type(r).__module__.startswith("policyengine.rules.")
+    }
+    if plugin_kinds:
+        data["plugin_kinds"] = plugin_kinds
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -234,7 +245,15 @@ def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None) -> P
         raise InputError(Problem(loaded.file, 1, 1, "a rule pack must be a mapping of fields (id, school, rules...)"))
     data, origins = resolve_extends(loaded, registry)
     model = pack_model(registry)
-    pack = validate(model, Loaded(data, loaded.file, loaded.positions))
+    try:
+        pack = validate(model, Loaded(data, loaded.file, loaded.positions))
+    except InputError:
+        raise
+    except Exception as exc:  # a rule kind's validator raised something other than ValueError
+        raise PluginError(
+            f"{loaded.file}: validating the pack raised {exc!r}{_raised_at(exc)}; a rule kind's validators must "
+            "raise ValueError with a message for the pack's author"
+        ) from exc
     if source is None:
         found = source_path(pack, loaded)
         source = _read_source(found) if found else None
@@ -254,6 +273,11 @@ def _read_source(path: Path) -> str:
         raise InputError(Problem(str(path), None, None, f"cannot read the policy text: {exc}")) from None
 
 
+def _raised_at(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
 def _cache_key(path: Path) -> tuple:
     stat = path.stat()
     return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
@@ -271,24 +295,28 @@ def load_pack(school: str | Path, *, registry=None) -> PackBase:
     from ._plugins import default_registry
 
     registry = registry or default_registry()
-    path = _pack_path(school, registry)
-    try:
-        key = _cache_key(path) + (id(registry),)
-    except FileNotFoundError:
-        raise InputError(Problem(str(path), None, None, "file not found")) from None
+    path, loaded = _locate(school, registry)
+    if loaded is not None:  # a pack a plugin gave as data: parsed once per registry state
+        key: tuple = ("data", id(loaded)) + registry.token
+    else:
+        try:
+            key = _cache_key(path) + registry.token
+        except FileNotFoundError:
+            raise InputError(Problem(str(path), None, None, "file not found")) from None
     cached = _pack_cache.get(key)
-    if cached is not None:
+    if cached is not None and (loaded is None or cached._loaded is loaded):
         return cached
-    pack = parse_pack(load_file(path), registry)
+    pack = parse_pack(loaded if loaded is not None else load_file(path), registry)
     if len(_pack_cache) > 256:
         _pack_cache.clear()
     _pack_cache[key] = pack
     return pack
 
 
-def _pack_path(school: str | Path, registry) -> Path:
+def _locate(school: str | Path, registry) -> tuple[Optional[Path], Optional[Loaded]]:
+    """The file of the pack ``school`` names, or the data a plugin gave for it."""
     if isinstance(school, Path) or (isinstance(school, str) and school.endswith((".yaml", ".yml", ".json"))):
-        return Path(school)
+        return Path(school), None
     if not isinstance(school, str) or not school:
         raise UnknownSchoolError(Problem("<school>", None, None, "no school given: pass school=ID (e.g. 'tcat')"))
     packs = registry.packs()
@@ -300,7 +328,8 @@ def _pack_path(school: str | Path, registry) -> Path:
         raise UnknownSchoolError(
             Problem("<school>", None, None, f"unknown school '{school}'{hint} (known: {', '.join(sorted(packs))})")
         )
-    return packs[school]
+    entry = packs[school]
+    return entry.path, entry.loaded
 
 
 def available_packs(*, registry=None) -> list[str]:

@@ -8,16 +8,22 @@ which the finding applies, and optionally :meth:`Rule.suggest_remedy`.
 from __future__ import annotations
 
 import copy
+import json
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 
-from ._conditions import Condition, ConditionSpec, Not, all_of, fact, plain
+from ._conditions import OPS, All, AnyOf, Compare, Condition, ConditionSpec, Not, all_of, fact, plain
+from ._errors import PluginError
+from ._facts import FIELDS
 from ._facts import Clock
 from ._models import Purpose
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+_SPEC: TypeAdapter = TypeAdapter(ConditionSpec)
+_BUILT_IN = "policyengine.rules."
 
 
 def _hhmm(value: Any) -> str:
@@ -86,11 +92,24 @@ class Rule(BaseModel):
     # -- what a kind provides -----------------------------------------------------------------
 
     def trigger(self, clock: Clock) -> Condition:
-        """The condition under which this rule's finding applies."""
+        """The condition under which this rule's finding applies.
+
+        Return it in the form the ``condition`` kind's ``when`` takes, as a mapping (``{"fact":
+        "duration_minutes", "gt": 45}``, combined with ``all``, ``any`` and ``not``; ``policyengine
+        facts`` lists the facts), or as the built-in kinds do, a tree from ``policyengine._conditions``.
+        ``clock`` holds the pack's hours: ``timezone``, ``school_day`` and ``office_hours`` as (start,
+        end) minutes after midnight, and ``evening_starts``. Called once when a pack is compiled; an
+        exception, or a return that is not a valid condition, is a :class:`PluginError` naming the kind.
+        """
         raise NotImplementedError
 
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
-        """A JSON merge patch on ``visit`` (plain JSON data) that removes this finding, if any exists."""
+        """A JSON merge patch on ``visit`` (plain JSON data) that removes this finding, if any exists.
+
+        Called while a decision is built, for each conditional or blocked finding of this rule; return
+        ``None`` when no change to the visit removes it. An exception, or a return that is not a JSON
+        object, is a :class:`PluginError` naming the kind, and no decision is made.
+        """
         return None
 
     def summary(self) -> str:
@@ -110,7 +129,11 @@ class Rule(BaseModel):
 
     def condition(self, clock: Clock) -> Condition:
         """The full condition: the kind's trigger, narrowed by ``purposes`` and ``unless``."""
-        parts = [self.trigger(clock)]
+        try:
+            trigger = as_condition(self.trigger(clock))
+        except Exception as exc:
+            raise self.kind_failed("trigger", exc) from exc
+        parts = [trigger]
         if self.purposes is not None:
             parts.insert(0, fact("purpose", "in", self.purposes))
         if self.unless is not None:
@@ -120,7 +143,65 @@ class Rule(BaseModel):
     def remedy_for(self, visit: dict) -> Optional[dict]:
         if self.remedy is not None:
             return copy.deepcopy(self.remedy)
-        return self.suggest_remedy(visit)
+        try:
+            patch = self.suggest_remedy(visit)
+            if patch is not None:
+                if not isinstance(patch, dict):
+                    raise BadReturn(f"returned {patch!r}, not a JSON object (a dict) or None")
+                if type(self).__module__.startswith(_BUILT_IN):
+                    # Built-in kinds build fresh plain JSON (their tests apply every remedy); the round
+                    # trip below would cost about 18% of check_many's time.
+                    return patch
+                # A plugin's remedy must be plain JSON (it is machine-readable) and must not share
+                # lists with the visit, so it goes through JSON once.
+                try:
+                    patch = json.loads(json.dumps(patch, allow_nan=False))
+                except (TypeError, ValueError) as exc:
+                    raise BadReturn(f"returned a remedy that is not plain JSON ({exc})") from None
+        except Exception as exc:
+            raise self.kind_failed("suggest_remedy", exc) from exc
+        return patch
+
+    def kind_failed(self, method: str, exc: Exception) -> PluginError:
+        """An error naming this rule's kind (and the class that implements it) and what went wrong."""
+        detail = str(exc) if isinstance(exc, BadReturn) else f"raised {exc!r}"
+        cls = type(self)
+        return PluginError(
+            f"rule kind '{self.kind}' ({cls.__module__}.{cls.__qualname__}) failed in {method}() for rule "
+            f"'{self.id}': {detail}"
+        )
+
+
+class BadReturn(ValueError):
+    """A kind's method returned something unusable; the message says what."""
+
+
+def as_condition(value: Any) -> Condition:
+    """A kind's trigger as a condition tree: a mapping in the YAML form is validated and compiled."""
+    if isinstance(value, Mapping):
+        try:
+            return _SPEC.validate_python(dict(value)).compile()
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'condition'}: {e['msg']}" for e in exc.errors())
+            raise BadReturn(f"returned an invalid condition {value!r} ({reasons})") from None
+    check_tree(value)
+    return value
+
+
+def check_tree(cond: Any) -> None:
+    """Raise :class:`BadReturn` unless ``cond`` is a well-formed tree over known facts."""
+    if isinstance(cond, Compare):
+        if cond.fact not in FIELDS or cond.op not in OPS:
+            raise BadReturn(f"returned a comparison of an unknown fact or operator: {cond!r}")
+    elif isinstance(cond, (All, AnyOf)):
+        for item in cond.items:
+            check_tree(item)
+    elif isinstance(cond, Not):
+        check_tree(cond.item)
+    else:
+        raise BadReturn(
+            f"returned {cond!r}, which is not a condition (return a mapping such as {{'fact': 'staff_count', 'lt': 2}})"
+        )
 
 
 # -- helpers for kinds' remedies --------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""``policyengine show ID``: a pack as it is used, every rule with the pack it came from."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from typing import Optional
+
+from ._conditions import describe, normalise
+from ._errors import Problem, UnknownSchoolError
+from ._pack import PackBase, load_pack
+from ._plugins import Registry, default_registry
+
+WIDTH = 100
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "show",
+        help="print a pack as it is used: its rules (inherited ones too), where each came from, when it fires",
+        description=(
+            "Print a rule pack as check uses it: its metadata, then every rule in effect (its own and those "
+            "inherited through 'extends') with its id, kind, outcome, the pack it came from, the condition "
+            "under which it fires and the policy's words it cites."
+        ),
+    )
+    p.add_argument("pack", metavar="ID", help="a pack id (see policyengine packs) or a pack file")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    registry = default_registry()
+    try:
+        pack = load_pack(args.pack, registry=registry)
+    except UnknownSchoolError as exc:
+        raise UnknownSchoolError(Problem("policyengine show", None, None, exc.problems[0].message)) from None
+    if args.format == "json":
+        json.dump(show_data(pack, registry), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_show(pack, registry))
+    return 0
+
+
+def _provider(pack: PackBase, registry: Registry) -> Optional[str]:
+    """The plugin a pack came from, when it was loaded by id (or from the file a plugin named)."""
+    entry = registry.packs().get(pack.id)
+    if entry is None:
+        return None
+    if entry.loaded is not None and pack._loaded is entry.loaded:
+        return registry.describe(entry.plugin)
+    if entry.path is not None and pack.file is not None and str(entry.path) == pack.file:
+        return registry.describe(entry.plugin)
+    return None
+
+
+def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
+    """What ``show`` prints, as JSON data."""
+    registry = registry or default_registry()
+    clock = pack.clock
+    kind_sources = registry.kind_sources()
+    rules = []
+    for rule in pack.rules:  # type: ignore[attr-defined]
+        origin = pack.origin(rule.id)
+        rules.append(
+            {
+                "id": rule.id,
+                "kind": rule.kind,
+                "kind_plugin": registry.describe(kind_sources[rule.kind]) if rule.kind in kind_sources else None,
+                "outcome": rule.outcome,
+                "origin": origin,
+                "overrides": pack.extends if rule.id in pack.overrides else None,
+                "when": describe(normalise(rule.condition(clock))),
+                "message": rule.message,
+                "conditions": list(rule.conditions),
+                "citation": {
+                    "document": rule.citation.document or pack.document,
+                    "section": rule.citation.section,
+                    "quote": rule.citation.quote,
+                },
+            }
+        )
+    return {
+        "id": pack.id,
+        "school": pack.school,
+        "document": pack.document,
+        "version": pack.version,
+        "digest": pack.digest,
+        "file": pack.file,
+        "plugin": _provider(pack, registry),
+        "extends": pack.extends,
+        "overrides": list(pack.overrides),
+        "removes": list(pack.removes),
+        "adopted": pack.adopted,
+        "review_due": pack.review_due.isoformat() if pack.review_due else None,
+        "timezone": pack.timezone,
+        "school_day": [pack.school_day.start, pack.school_day.end],
+        "office_hours": [pack.office_hours.start, pack.office_hours.end],
+        "evening_starts": pack.evening_starts,
+        "rules": rules,
+    }
+
+
+def _field(label: str, text: str, wrap: bool = True) -> list[str]:
+    if not wrap:  # a file name or a digest: one line, to copy whole
+        return [f"{label:<9}{text}"]
+    # Never break inside an id or a fact name.
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=f"{label:<9}", subsequent_indent=" " * 9, break_on_hyphens=False, break_long_words=False
+    ) or [label]
+
+
+def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
+    """The pack's metadata, then each effective rule: id, outcome, kind, origin, condition, citation."""
+    data = show_data(pack, registry)
+    lines = [f"{data['id']}: {data['school']}, {data['document']} (pack {data['version']})"]
+    where = data["file"] or "given as data"
+    if data["plugin"]:
+        where += f" (plugin {data['plugin']})"
+    lines += _field("file:", where, wrap=False)
+    if data["extends"]:
+        changes = [f"overrides {', '.join(data['overrides'])}" if data["overrides"] else "",
+                   f"removes {', '.join(data['removes'])}" if data["removes"] else ""]
+        said = "; ".join(c for c in changes if c)
+        lines += _field("extends:", data["extends"] + (f" ({said})" if said else ""))
+    lines += _field(
+        "hours:",
+        f"school day {'-'.join(data['school_day'])}, office {'-'.join(data['office_hours'])}, evening from "
+        f"{data['evening_starts']} ({data['timezone']})",
+    )
+    if data["adopted"] or data["review_due"]:
+        lines += _field("adopted:", f"{data['adopted'] or 'not stated'}; review due {data['review_due'] or 'not stated'}")
+    lines += _field("digest:", data["digest"], wrap=False)
+    own = sum(1 for r in data["rules"] if r["origin"] == data["id"])
+    inherited = len(data["rules"]) - own
+    lines += ["", f"{len(data['rules'])} rules ({own} own, {inherited} inherited):" if data["extends"] else f"{own} rules:"]
+    for rule in data["rules"]:
+        if rule["origin"] != data["id"]:
+            origin = f"from {rule['origin']}"
+        elif rule["overrides"]:
+            origin = f"own, overrides {rule['overrides']}"
+        else:
+            origin = "own"
+        c = rule["citation"]
+        lines += ["", f"{rule['id']}  [{rule['outcome']}]  kind {rule['kind']}, {origin}"]
+        lines += _field("  when:", rule["when"])
+        lines += _field("  says:", rule["message"])
+        for condition in rule["conditions"]:
+            lines += _field("  needs:", condition)
+        lines += _field("  cites:", f"{c['document']}, {c['section']}: \"{c['quote']}\"")
+    return "\n".join(lines) + "\n"

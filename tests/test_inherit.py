@@ -1,0 +1,259 @@
+"""Pack inheritance: a school pack extends a trust pack, overriding, removing and adding rules by id.
+
+Packs here come from a plugin, as a trust's would, in a fresh registry per test. ``policyengine
+show`` output is asserted as exact text: it is what a policy lead reads to see the effective pack.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from policyengine import InputError, Registry, check, hookimpl, load_pack
+from policyengine._cli_show import render_show, show_data
+from tests.scenarios import TODAY
+from tests.visits import ONE_STAFF, visit
+
+TRUST = """
+id: trust
+school: Example Learning Trust
+document: Trust Home Visits Policy
+version: '7'
+school_day: {start: '08:45', end: '15:15'}
+rules:
+  - id: pairs
+    kind: pairing
+    outcome: blocked
+    message: Never go alone.
+    citation: {section: '3.2', quote: Staff never visit alone.}
+  - id: authorised
+    kind: authorisation
+    any_of: [headteacher, dsl]
+    outcome: conditional
+    message: The headteacher or the DSL authorises every visit.
+    conditions: [the headteacher or the DSL has authorised the visit]
+    citation: {section: '3.1', quote: Every visit is authorised by the headteacher or the DSL.}
+  - id: plan
+    kind: preparation
+    require: visit_plan_lodged
+    outcome: conditional
+    message: Leave the visit plan with the office.
+    citation: {section: '3.3', quote: Leave a visit plan with the office.}
+"""
+
+SCHOOL = """
+id: school
+extends: trust
+overrides: [authorised]
+removes: [plan]
+school: Example Primary School
+document: School Home Visits Procedure
+version: '2'
+rules:
+  - id: authorised
+    kind: authorisation
+    any_of: [headteacher]
+    outcome: conditional
+    message: Only the headteacher authorises visits here.
+    citation: {section: A1, quote: Visits are authorised by the headteacher only.}
+  - id: phone
+    kind: preparation
+    require: school_phone
+    outcome: conditional
+    message: Take a school phone.
+    citation: {section: A2, quote: Always take a school phone.}
+"""
+
+
+class Files:
+    def __init__(self, *paths):
+        self.paths = list(paths)
+
+    @hookimpl
+    def policyengine_rule_packs(self):
+        return self.paths
+
+
+@pytest.fixture
+def packs(tmp_path):
+    """Write packs (id -> YAML text) and return a registry that offers them by id."""
+
+    def make(**texts: str) -> Registry:
+        paths = []
+        for name, text in texts.items():
+            path = tmp_path / f"{name}.yaml"
+            path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+            paths.append(path)
+        registry = Registry(entry_points=False)
+        registry.register(Files(*paths), name="trust-plugin")
+        return registry
+
+    make.dir = tmp_path
+    return make
+
+
+def test_override_remove_and_add_by_id_with_each_rule_s_origin(packs):
+    registry = packs(trust=TRUST, school=SCHOOL)
+    school = load_pack("school", registry=registry)
+    assert {r.id: school.origin(r.id) for r in school.rules} == {
+        "authorised": "school", "phone": "school", "pairs": "trust",
+    }
+    assert school.rule("authorised").any_of == ["headteacher"]
+    assert school.school_day.start == "08:45"  # metadata the school leaves out is the trust's
+
+    decision = check(visit(ONE_STAFF, {"approvals": ["dsl"], "visit_plan_lodged": False}), school="school",
+                     registry=registry, today=TODAY)
+    fired = {f.rule: f for f in decision.findings}
+    assert set(fired) == {"pairs", "authorised"}  # plan was removed; the DSL no longer suffices
+    # An inherited rule cites the trust's policy, an own rule the school's.
+    assert fired["pairs"].citation.document == "Trust Home Visits Policy"
+    assert fired["authorised"].citation.document == "School Home Visits Procedure"
+
+
+def test_inheritance_goes_through_several_levels_keeping_the_first_origin(packs):
+    classroom = """
+        id: annexe
+        extends: school
+        school: Example Primary School, Annexe
+        document: Annexe Procedure
+        version: '1'
+        rules:
+          - id: badge
+            kind: preparation
+            require: id_badge
+            outcome: conditional
+            message: Wear your badge.
+            citation: {section: '1', quote: Wear your badge.}
+        """
+    annexe = load_pack("annexe", registry=packs(trust=TRUST, school=SCHOOL, annexe=classroom))
+    assert {r.id: annexe.origin(r.id) for r in annexe.rules} == {
+        "badge": "annexe", "authorised": "school", "phone": "school", "pairs": "trust",
+    }
+
+
+def redefine(text: str) -> str:
+    return text.replace("overrides: [authorised]\n", "")
+
+
+@pytest.mark.parametrize(
+    "school, expected",
+    [
+        (redefine(SCHOOL),
+         "{dir}/school.yaml:8:5: rule 'authorised' is also in 'trust'; list it under 'overrides' to replace it, or rename it"),
+        (SCHOOL.replace("overrides: [authorised]", "overrides: [authorized]"),
+         "{dir}/school.yaml:3:1: 'authorized' is not a rule of 'trust', so it cannot be overridden or removed"),
+        (SCHOOL.replace("overrides: [authorised]", "overrides: [authorised, pairs]"),
+         "{dir}/school.yaml:3:1: 'pairs' is listed under 'overrides' but this pack has no rule 'pairs' to replace it with"),
+        (SCHOOL.replace("removes: [plan]", "removes: [plan, authorised]"),
+         "{dir}/school.yaml:4:1: 'authorised' is listed under both 'overrides' and 'removes'; keep one"),
+        (SCHOOL.replace("overrides: [authorised]", "overrides: []").replace("removes: [plan]", "removes: [authorised]"),
+         "{dir}/school.yaml:9:5: rule 'authorised' is listed under 'removes' but redefined here; to replace it, list "
+         "it under 'overrides'"),
+        (SCHOOL.replace("extends: trust", "extends: trussed"),
+         "{dir}/school.yaml:2:1: cannot extend 'trussed': unknown school 'trussed'; did you mean 'trust'? (known: "
+         "burgh, ellesmere, school, tcat, trust, washwood, wirksworth)"),
+    ],
+    ids=["redefined-without-overrides", "overrides-unknown", "overrides-without-rule", "overrides-and-removes",
+         "removed-and-redefined", "unknown-parent"],
+)
+def test_inheritance_mistakes_are_named_where_they_are(packs, school, expected):
+    registry = packs(trust=TRUST, school=school)
+    with pytest.raises(InputError) as caught:
+        load_pack("school", registry=registry)
+    assert [str(p) for p in caught.value.problems] == [expected.format(dir=packs.dir)]
+
+
+def test_a_loop_of_extends_is_an_error_naming_the_loop(packs):
+    a = "id: a\nextends: b\nschool: A\ndocument: A\nversion: '1'\nrules: []\n"
+    b = "id: b\nextends: a\nschool: B\ndocument: B\nversion: '1'\nrules: []\n"
+    registry = packs(a=a, b=b)
+    with pytest.raises(InputError) as caught:
+        load_pack("a", registry=registry)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{packs.dir}/a.yaml:2:1: cannot extend 'b': it has 1 problem(s), below",
+        f"{packs.dir}/b.yaml:2:1: 'extends: a' makes a loop of packs extending each other (a -> b -> a)",
+    ]
+    selfish = packs(c="id: c\nextends: c\nschool: C\ndocument: C\nversion: '1'\nrules: []\n")
+    with pytest.raises(InputError) as caught:
+        load_pack("c", registry=selfish)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{packs.dir}/c.yaml:2:1: 'extends: c' makes a loop of packs extending each other (c -> c)"
+    ]
+
+
+def test_a_problem_in_the_parent_is_shown_at_the_child_s_extends_and_where_it_is(packs):
+    registry = packs(trust=TRUST.replace("any_of: [headteacher, dsl]", "any_of: [headteacher, caretaker]"), school=SCHOOL)
+    with pytest.raises(InputError) as caught:
+        load_pack("school", registry=registry)
+    first, second = (str(p) for p in caught.value.problems)
+    assert first == f"{packs.dir}/school.yaml:2:1: cannot extend 'trust': it has 1 problem(s), below"
+    assert second.startswith(f"{packs.dir}/trust.yaml:14:27: rule 'authorised': 'any_of[1]' cannot be 'caretaker'")
+
+
+def test_show_prints_the_effective_pack_with_origins_conditions_and_citations(packs):
+    registry = packs(trust=TRUST, school=SCHOOL)
+    school = load_pack("school", registry=registry)
+    assert render_show(school, registry) == textwrap.dedent(f"""\
+        school: Example Primary School, School Home Visits Procedure (pack 2)
+        file:    {packs.dir}/school.yaml (plugin trust-plugin)
+        extends: trust (overrides authorised; removes plan)
+        hours:   school day 08:45-15:15, office 08:00-16:00, evening from 18:00 (Europe/London)
+        digest:  {school.digest}
+
+        3 rules (2 own, 1 inherited):
+
+        authorised  [conditional]  kind authorisation, own, overrides trust
+          when:  approved_by_headteacher != true
+          says:  Only the headteacher authorises visits here.
+          cites: School Home Visits Procedure, A1: "Visits are authorised by the headteacher only."
+
+        phone  [conditional]  kind preparation, own
+          when:  all_have_phone != true
+          says:  Take a school phone.
+          cites: School Home Visits Procedure, A2: "Always take a school phone."
+
+        pairs  [blocked]  kind pairing, from trust
+          when:  staff_count < 2
+          says:  Never go alone.
+          cites: Trust Home Visits Policy, 3.2: "Staff never visit alone."
+        """)
+
+
+def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
+    registry = packs(trust=TRUST, school=SCHOOL)
+    data = show_data(load_pack("school", registry=registry), registry)
+    assert data["extends"] == "trust" and data["overrides"] == ["authorised"] and data["removes"] == ["plan"]
+    assert data["plugin"] == "trust-plugin"
+    authorised = data["rules"][0]
+    assert authorised == {
+        "id": "authorised",
+        "kind": "authorisation",
+        "kind_plugin": "policyengine.rules (built in)",
+        "outcome": "conditional",
+        "origin": "school",
+        "overrides": "trust",
+        "when": "approved_by_headteacher != true",
+        "message": "Only the headteacher authorises visits here.",
+        "conditions": [],
+        "citation": {"document": "School Home Visits Procedure", "section": "A1",
+                     "quote": "Visits are authorised by the headteacher only."},
+    }
+    json.dumps(data)  # plain JSON
+
+
+def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
+    from policyengine._cli import main
+
+    kinds = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
+    assert main(["show", kinds]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("kinds: Test School, Test Policy (pack 1)\n") and "\n38 rules:\n" in out
+    assert "\ncutoff  [blocked]  kind time_window, own\n  when:  (start_minute > 960 or start_minute < 360) and approved_by_slt != true\n" in out
+    assert main(["show", "no-such-pack"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("policyengine show: unknown school 'no-such-pack'") and err.count("\n") == 1
+    assert main(["show", str(tmp_path / "missing.yaml")]) == 2
+    assert capsys.readouterr().err == f"{tmp_path}/missing.yaml: file not found\n"
