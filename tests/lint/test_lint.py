@@ -139,7 +139,15 @@ def test_implication():
 
 # -- mutations of a valid pack: lint never crashes, and never passes what check cannot load ------
 
-VALID = yaml.safe_load((HERE / "valid.yaml").read_text())
+ROOT = HERE.parent.parent
+#: Valid packs to mutate, each with the policy text its quotes come from: the small lint pack, and
+#: tcat (every kind of rule it uses, a catalogue and examples).
+BASES = {
+    "valid": (yaml.safe_load((HERE / "valid.yaml").read_text()), SOURCE.read_text()),
+    "tcat": (yaml.safe_load((ROOT / "schools" / "tcat.yaml").read_text()), (ROOT / "schools" / "sources" / "tcat.txt").read_text()),
+}
+for _data, _ in BASES.values():
+    _data["source"] = "policy.txt"
 
 
 def _paths(node, path=()):
@@ -152,8 +160,15 @@ def _paths(node, path=()):
             yield from _paths(v, path + (i,))
 
 
-PATHS = [p for p in _paths(VALID) if p]
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-100, 3000), st.text(max_size=8), st.lists(st.integers(), max_size=2), st.just({"x": 1}))
+
+
+@st.composite
+def mutations(draw):
+    base = draw(st.sampled_from(sorted(BASES)))
+    data, _ = BASES[base]
+    path = draw(st.sampled_from([p for p in _paths(data) if p and p != ("source",)]))
+    return base, path, draw(st.sampled_from(["drop", "retype", "duplicate_rule", "rename"])), draw(VALUES)
 
 
 def _mutate(data, path, op, value):
@@ -174,24 +189,23 @@ def _mutate(data, path, op, value):
     return data
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    path=st.sampled_from(PATHS),
-    op=st.sampled_from(["drop", "retype", "duplicate_rule", "rename"]),
-    value=VALUES,
-)
-def test_mutated_pack_never_crashes_lint_and_never_passes_a_pack_check_refuses(tmp_path_factory, path, op, value):
-    mutated = _mutate(VALID, path, op, value)
-    f = tmp_path_factory.mktemp("m") / "pack.yaml"
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutation=mutations())
+def test_mutated_pack_never_crashes_lint_and_lint_errors_are_exactly_what_check_refuses(tmp_path_factory, mutation):
+    base, path, op, value = mutation
+    data, source = BASES[base]
+    mutated = _mutate(data, path, op, value)
+    folder = tmp_path_factory.mktemp("m")
+    (folder / "policy.txt").write_text(source)
+    f = folder / "pack.yaml"
     f.write_text(yaml.safe_dump(mutated, sort_keys=False))
-    problems = lint_file(f, source=SOURCE.read_text(), today=TODAY)
+    problems = lint_file(f, today=TODAY)
     errors = [p for p in problems if p.severity == "error"]
     try:
         load_pack(f)
         loads = True
     except InputError:
         loads = False
-    if not loads:
-        assert errors, f"lint passed a pack that check cannot load: {mutated}"
+    assert loads != bool(errors), f"lint {'passed' if loads else 'failed'} a pack check {'loads' if loads else 'refuses'}: {errors}"
     for p in problems:
         assert p.line is None or p.line >= 1
