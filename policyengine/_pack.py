@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
-from ._conditions import Condition, compile_python, normalise
+from ._conditions import Condition, checked, compile_python, normalise
 from ._errors import InputError, Problem, UnknownSchoolError
 from ._facts import Clock
 from ._models import Outcome
@@ -326,7 +326,7 @@ def compile_pack(pack: PackBase) -> CompiledPack:
     clock = pack.clock
     compiled = []
     for rule in pack.rules:  # type: ignore[attr-defined]
-        cond = normalise(rule.condition(clock))
+        cond = checked(normalise(rule.condition(clock)))
         compiled.append(CompiledRule(rule, cond, compile_python(cond)))
     return CompiledPack(pack, clock, tuple(compiled), pack.digest)
 

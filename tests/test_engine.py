@@ -143,3 +143,19 @@ def test_decision_is_most_severe_finding_and_sorted():
     ranks = [{"blocked": 2, "conditional": 1, "permitted": 0}[f.outcome.value] for f in d.findings]
     assert ranks == sorted(ranks, reverse=True)
     assert d.pack_digest.startswith("sha256:") and d.pack_version == "1"
+
+
+# -- a rule kind that fails ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["trigger_raises", "wrong_type_condition"])
+@pytest.mark.parametrize("engine", ["durable", "python"])
+def test_a_kind_failing_while_the_pack_compiles_is_a_decision_error(tmp_path, kind, engine):
+    from policyengine import Registry, check_many
+    from tests.properties.broken import PLUGIN, pack_file
+
+    registry = Registry(plugins=[PLUGIN], entry_points=False)
+    pack = str(pack_file(tmp_path, kind))
+    with pytest.raises(DecisionError, match="compiling rule pack"):
+        check(visit(), school=pack, engine=engine, registry=registry)
+    with pytest.raises(DecisionError, match="compiling rule pack"):
+        check_many([visit()], school=pack, engine=engine, registry=registry)
