@@ -8,7 +8,7 @@ import textwrap
 
 from ._decide import ENGINES, check, parse_visit
 from ._errors import Problem, UnknownSchoolError
-from ._models import Decision, Outcome
+from ._models import FINAL_NOTE, Decision, Outcome
 from ._yaml import load_file
 
 HEADLINES = {
@@ -65,6 +65,8 @@ def render_text(decision: Decision) -> str:
             lines += _wrap(f"{len(cited)}. [{f.outcome.value.upper()}] {f.message} (see [{len(cited)}])", " ")
             for c in f.conditions:
                 lines += _wrap(f"- {c}", "     ")
+            if f.final:
+                lines += _wrap(FINAL_NOTE, "     ")
         lines.append("")
     if reminders:
         lines.append("Remember:")

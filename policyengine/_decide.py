@@ -126,7 +126,7 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
         if rule.outcome != "permitted":
             if as_json is None:
                 as_json = visit_json(visit)
-            remedy = rule.remedy_for(as_json)
+            remedy = rule.remedy_for(as_json, compiled.clock)
         findings.append(
             Finding(
                 rule=rule.id,
@@ -135,6 +135,9 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
                 conditions=list(rule.conditions),
                 remedy=remedy,
                 citation=citation,
+                # A kind gives a remedy wherever a change staff can make removes its finding (the
+                # property tests hold it to that), so a blocked finding without one is final.
+                final=rule.outcome == "blocked" and remedy is None,
             )
         )
     if today is not None and pack.review_due is not None and today > pack.review_due:

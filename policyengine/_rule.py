@@ -114,7 +114,9 @@ class Rule(BaseModel):
             parts.append(Not(self.unless.compile()))
         return all_of(*parts)
 
-    def remedy_for(self, visit: dict) -> Optional[dict]:
+    def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+        """The pack's own ``remedy`` if it gives one, else the kind's suggestion. ``clock`` (the
+        pack's hours) is for kinds whose remedy depends on them (a new time for the visit)."""
         if self.remedy is not None:
             return copy.deepcopy(self.remedy)
         return self.suggest_remedy(visit)
