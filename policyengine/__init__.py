@@ -24,6 +24,7 @@ from ._models import (
     VisitSummary,
 )
 from ._patch import merge_patch
+from ._remedy import combined_remedy
 from ._pack import available_packs, load_pack, pack_model
 from ._plugins import PluginError, Registry, hookimpl, register
 from ._rule import Rule
@@ -54,6 +55,7 @@ __all__ = [
     "available_packs",
     "check",
     "check_many",
+    "combined_remedy",
     "decide",
     "hookimpl",
     "load_pack",

@@ -9,7 +9,7 @@ import textwrap
 
 from ._decide import ENGINES, check, parse_visit
 from ._errors import Problem, UnknownSchoolError
-from ._models import Decision, Outcome
+from ._models import FINAL_NOTE, Decision, Outcome
 from ._yaml import load_file
 
 HEADLINES = {
@@ -71,6 +71,8 @@ def render_text(decision: Decision) -> str:
             lines += _wrap(f" {len(cited)}. ", f"[{f.outcome.value.upper()}] {f.message} (see [{len(cited)}])")
             for c in f.conditions:
                 lines += _wrap("     - ", c)
+            if f.final:
+                lines += _wrap("     ", FINAL_NOTE)
         lines.append("")
     if reminders:
         lines.append("Remember:")

@@ -202,6 +202,41 @@ def to_durable(cond: Condition) -> dict:
     return {key: [to_durable(i) for i in cond.items]}
 
 
+def checked(cond: Condition) -> Condition:
+    """``cond`` itself, once every comparison is known to test a fact with a value of its type.
+
+    durable-rules compares mixed types as strings (``"abc" > 18`` is true, ``True`` is not ``1``)
+    where Python raises or compares differently, so a rule kind that builds a comparison by hand
+    with a wrong constant must be refused when the pack compiles, not misread by one engine.
+    Raises ``ValueError`` naming the comparison.
+    """
+    if isinstance(cond, Compare):
+        spec = FIELDS.get(cond.fact)
+        if spec is None or cond.op not in OPS:
+            raise ValueError(f"not a comparison of a visit fact: {cond!r}")
+        values = cond.value if cond.op in ("in", "not_in") else (cond.value,)
+        if cond.op in ("in", "not_in") and not isinstance(cond.value, tuple):
+            raise ValueError(f"'{cond.op}' needs a tuple of values: {cond!r}")
+        if spec.type != "int" and cond.op in ("lt", "le", "gt", "ge"):
+            raise ValueError(f"'{cond.fact}' cannot be compared with '{cond.op}': {cond!r}")
+        for v in values:
+            if spec.type == "enum":
+                ok = isinstance(v, str) and (v in enum_values(spec) or v == "unknown")
+            else:  # bool facts hold 1/0/-1; exactly int, since True is not 1 to durable-rules
+                ok = type(v) is int and (spec.type == "int" or v in (1, 0, UNKNOWN))
+            if not ok:
+                raise ValueError(f"{v!r} is not a value '{cond.fact}' can hold: {cond!r}")
+        return cond
+    if isinstance(cond, Not):
+        checked(cond.item)
+        return cond
+    if isinstance(cond, (All, AnyOf)):
+        for item in cond.items:
+            checked(item)
+        return cond
+    raise TypeError(f"not a condition: {cond!r}")
+
+
 def facts_used(cond: Condition) -> set[str]:
     if isinstance(cond, Compare):
         return {cond.fact}

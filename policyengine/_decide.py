@@ -83,9 +83,21 @@ class _Engines:
             found = self._engines.get(key)
             # An engine whose session was abandoned by the hang guard is replaced, never reused.
             if found is None or getattr(found, "broken", False):
-                found = make_engine(compile_pack(pack), engine)
+                found = build_engine(pack, engine)
                 self._engines[key] = found
             return found
+
+
+def build_engine(pack: PackBase, engine: str):
+    """Compile ``pack`` and build the named engine for it. A rule kind that fails while compiling
+    (its ``trigger`` raises or returns something that is not a condition) is an error while
+    deciding, raised as :class:`DecisionError` like any other: never a raw exception."""
+    try:
+        return make_engine(compile_pack(pack), engine)
+    except PolicyEngineError:
+        raise
+    except Exception as exc:
+        raise DecisionError(f"internal error while compiling rule pack '{pack.id}': {exc!r}") from exc
 
 
 def make_engine(compiled: CompiledPack, engine: str):
@@ -123,7 +135,7 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
         if rule.outcome != "permitted":
             if as_json is None:
                 as_json = visit_json(visit)
-            remedy = rule.remedy_for(as_json)
+            remedy = rule.remedy_for(as_json, compiled.clock)
         findings.append(
             Finding(
                 rule=rule.id,
@@ -132,6 +144,9 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
                 conditions=list(rule.conditions),
                 remedy=remedy,
                 citation=citation,
+                # A kind gives a remedy wherever a change staff can make removes its finding (the
+                # property tests hold it to that), so a blocked finding without one is final.
+                final=rule.outcome == "blocked" and remedy is None,
             )
         )
     if today is not None and pack.review_due is not None and today > pack.review_due:
@@ -192,7 +207,12 @@ def review_reminder(pack: PackBase) -> Finding:
 
 def decide(pack: PackBase, visit: Visit, engine: str = "durable", today: Optional[date] = None) -> Decision:
     """Decide ``visit`` under ``pack`` with the named engine. Never returns "permitted" on error."""
-    runner = _engines.get(pack, engine)
+    return decide_with(_engines.get(pack, engine), visit, today)
+
+
+def decide_with(runner, visit: Visit, today: Optional[date] = None) -> Decision:
+    """Decide ``visit`` with an engine built by :func:`build_engine` (or any object with its
+    ``compiled`` and ``fired``; the property tests pass deliberately broken ones)."""
     try:
         fact = flatten(visit, runner.compiled.clock)
         fired = runner.fired(fact)

@@ -212,6 +212,18 @@ class Finding(_Strict):
         None, description="a JSON merge patch (RFC 7396) on the visit which, applied, removes this finding"
     )
     citation: Optional[Citation] = None
+    final: bool = Field(
+        False,
+        description="blocked, and nothing staff can change about the visit (approvals, staff, preparation, "
+        "timing, where to meet) removes it, so it has no remedy: e.g. a refusal at the door",
+    )
+
+
+#: What staff are told of a final finding (the CLI's text format prints it under the finding).
+FINAL_NOTE = (
+    "Nothing that can be changed about this visit (approvals, staff, preparation, timing or where you "
+    "meet) allows this: it must not go ahead."
+)
 
 
 class Decision(_Strict):

@@ -373,7 +373,7 @@ def compile_pack(pack: PackBase) -> CompiledPack:
     clock = pack.clock
     compiled = []
     for rule in pack.rules:  # type: ignore[attr-defined]
-        cond = normalise(rule.condition(clock))
+        cond = normalise(rule.condition(clock))  # checked by Rule.condition
         compiled.append(CompiledRule(rule, cond, compile_python(cond)))
     return CompiledPack(pack, clock, tuple(compiled), pack.digest)
 

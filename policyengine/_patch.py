@@ -21,3 +21,17 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def merge_diff(before: Any, after: Any) -> Any:
+    """The merge patch that turns ``before`` into ``after`` (JSON data without nulls, as visits are
+    dumped): changed keys, ``null`` for removed ones, lists whole."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return copy.deepcopy(after)
+    patch: dict = {key: None for key in before if key not in after}
+    for key, value in after.items():
+        if key not in before:
+            patch[key] = copy.deepcopy(value)
+        elif before[key] != value:
+            patch[key] = merge_diff(before[key], value)
+    return patch

@@ -15,9 +15,8 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 
-from ._conditions import OPS, All, AnyOf, Compare, Condition, ConditionSpec, Not, all_of, fact, plain
+from ._conditions import Condition, ConditionSpec, Not, all_of, checked, fact, plain
 from ._errors import PluginError
-from ._facts import FIELDS
 from ._facts import Clock
 from ._models import Purpose
 
@@ -140,7 +139,9 @@ class Rule(BaseModel):
             parts.append(Not(self.unless.compile()))
         return all_of(*parts)
 
-    def remedy_for(self, visit: dict) -> Optional[dict]:
+    def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+        """The pack's own ``remedy`` if it gives one, else the kind's suggestion. ``clock`` (the
+        pack's hours) is for kinds whose remedy depends on them (a new time for the visit)."""
         if self.remedy is not None:
             return copy.deepcopy(self.remedy)
         try:
@@ -184,24 +185,16 @@ def as_condition(value: Any) -> Condition:
         except ValidationError as exc:
             reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'condition'}: {e['msg']}" for e in exc.errors())
             raise BadReturn(f"returned an invalid condition {value!r} ({reasons})") from None
-    check_tree(value)
-    return value
-
-
-def check_tree(cond: Any) -> None:
-    """Raise :class:`BadReturn` unless ``cond`` is a well-formed tree over known facts."""
-    if isinstance(cond, Compare):
-        if cond.fact not in FIELDS or cond.op not in OPS:
-            raise BadReturn(f"returned a comparison of an unknown fact or operator: {cond!r}")
-    elif isinstance(cond, (All, AnyOf)):
-        for item in cond.items:
-            check_tree(item)
-    elif isinstance(cond, Not):
-        check_tree(cond.item)
-    else:
+    # durable-rules compares mixed types as strings, so a comparison built by hand with a value of
+    # the wrong type would be misread by one engine: refuse it here, for built-in kinds too.
+    try:
+        return checked(value)
+    except TypeError:
         raise BadReturn(
-            f"returned {cond!r}, which is not a condition (return a mapping such as {{'fact': 'staff_count', 'lt': 2}})"
-        )
+            f"returned {value!r}, which is not a condition (return a mapping such as {{'fact': 'staff_count', 'lt': 2}})"
+        ) from None
+    except ValueError as exc:
+        raise BadReturn(f"returned an invalid condition {value!r} ({exc})") from None
 
 
 # -- helpers for kinds' remedies --------------------------------------------------------------------

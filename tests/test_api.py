@@ -36,7 +36,7 @@ def test_decision_json_shape():
     assert set(data) == {"school", "pack_version", "pack_digest", "outcome", "findings"}
     assert data["outcome"] in ("permitted", "conditional", "blocked")
     for f in data["findings"]:
-        assert set(f) == {"rule", "outcome", "message", "conditions", "remedy", "citation"}
+        assert set(f) == {"rule", "outcome", "message", "conditions", "remedy", "citation", "final"}
         assert set(f["citation"]) == {"document", "section", "quote"}
     assert Decision.model_validate(data) == d
 

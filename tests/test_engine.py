@@ -158,3 +158,31 @@ def test_rules_sharing_a_condition_share_one_durable_rule_and_reminders_ride_on_
     python = make_engine(c, "python")
     for v in (every, unsafe):
         assert python.fired(flatten(v, c.clock)) == engine.fired(flatten(v, c.clock))
+
+
+# -- a rule kind that fails ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["trigger_raises", "wrong_type_condition"])
+@pytest.mark.parametrize("engine", ["durable", "python"])
+def test_a_kind_failing_to_build_its_condition_is_an_error_naming_it_never_a_decision(tmp_path, kind, engine):
+    """The pack is refused as it loads (its conditions are built and checked then), so no visit is decided."""
+    from policyengine import PluginError, Registry, check_many
+    from tests.properties.broken import PLUGIN, pack_file
+
+    registry = Registry(plugins=[PLUGIN], entry_points=False)
+    pack = str(pack_file(tmp_path, kind))
+    with pytest.raises(PluginError, match=f"rule kind '{kind}'"):
+        check(visit(), school=pack, engine=engine, registry=registry)
+    with pytest.raises(PluginError, match=f"rule kind '{kind}'"):
+        check_many([visit()], school=pack, engine=engine, registry=registry)
+
+
+def test_a_condition_comparing_a_fact_with_a_value_of_another_type_is_refused():
+    """durable-rules would compare them as strings; the python engine would not: one would be wrong."""
+    from policyengine._conditions import Compare, checked
+
+    for bad in (Compare("staff_count", "lt", "2"), Compare("first_visit", "eq", True), Compare("purpose", "eq", "holiday"),
+                Compare("purpose", "lt", 3), Compare("nonsense", "eq", 1)):
+        with pytest.raises(ValueError):
+            checked(bad)
+    assert checked(Compare("first_visit", "eq", 1)) == Compare("first_visit", "eq", 1)

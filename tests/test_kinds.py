@@ -275,3 +275,23 @@ def test_every_kind_remedy_removes_its_finding():
 def test_pack_loads_with_every_kind():
     kinds = {r.kind for r in load_pack(PACK).rules}
     assert kinds == {"time_window", "pairing", "staffing", "authorisation", "wait_limit", "animals", "rooms", "entry", "household", "preparation", "condition"}
+
+
+def test_a_lone_visit_agreement_covers_any_number_short_of_min_staff():
+    """Found by the monotonic-safety property: with min_staff 3, one member with the agreement was
+    permitted while two with it were blocked. The agreement now covers any number below three."""
+    from policyengine._pack import parse_pack
+    from policyengine._yaml import from_mapping
+
+    rule = {"id": "three", "kind": "pairing", "min_staff": 3, "lone_agreed_by": ["headteacher"], "outcome": "blocked",
+            "message": "m", "citation": {"section": "s", "quote": "q"}}
+    pack = parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "rules": [rule]}, "p"))
+    from policyengine._decide import decide, parse_visit
+
+    member = visit()["staff"][0]
+    outcomes = {
+        n: decide(pack, parse_visit(visit({"staff": [member] * n, "lone_visit_approved_by": "headteacher"})), "python", TODAY).outcome.value
+        for n in (1, 2, 3)
+    }
+    assert outcomes == {1: "permitted", 2: "permitted", 3: "permitted"}
+    assert decide(pack, parse_visit(visit({"staff": [member] * 2})), "python", TODAY).outcome.value == "blocked"

@@ -45,9 +45,11 @@ class Pairing(Rule):
         return []
 
     def lone_agreed(self) -> Condition:
+        # Agreement that one may go alone covers any number short of min_staff: were it only for
+        # exactly one, two staff with the agreement would be blocked where one alone was not.
         if not self.lone_agreed_by:
             return FALSE
-        parts = [fact("staff_count", "eq", 1), fact("lone_visit_approved_by", "in", self.lone_agreed_by)]
+        parts = [fact("lone_visit_approved_by", "in", self.lone_agreed_by)]
         if self.lone_needs_risk_assessment:
             levels = ["completed", "approved"][["completed", "approved"].index(self.lone_needs_risk_assessment):]
             parts.append(fact("risk_assessment", "in", levels))

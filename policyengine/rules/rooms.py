@@ -39,7 +39,12 @@ class Rooms(Rule):
         return all_of(*parts)
 
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
-        for room in ("ground_floor", "doorstep"):
+        # Another room (the ground floor or the doorstep first); where the rule covers every room
+        # but the last, that one; else an escort the other way. Only a rule that covers every room
+        # whatever the escort has no remedy, and then nothing staff arrange avoids it.
+        for room in ("ground_floor", "doorstep", "upstairs", "child_bedroom"):
             if room not in self.rooms:
                 return on_arrival(meeting_room=room)
+        if self.escorted != "any":
+            return on_arrival(upstairs_escort=self.escorted == "no")
         return None

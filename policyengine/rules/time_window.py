@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal, Optional
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
 from .._conditions import FALSE, Condition, all_of, any_of, fact, negate
-from .._facts import Clock
+from .._facts import Clock, _is_bank_holiday
 from .._models import Approver
 from .._rule import ClockTime, Rule, add_approval, to_minutes
 
@@ -28,6 +30,9 @@ class TimeWindow(Rule):
     Exceptions, all of which must hold when several are given: ``unless_approved_by`` (any of these
     approvals), ``needs_justification`` (``out_of_hours.justification`` recorded),
     ``needs_responsible_contact`` (``out_of_hours.responsible_contact`` is true).
+
+    Remedy: meeting the exceptions; a window without exceptions is remedied by another time (the
+    same day where the window allows, else the next working day; with a length that fits).
     """
 
     kind: Literal["time_window"]
@@ -90,6 +95,40 @@ class TimeWindow(Rule):
     def trigger(self, clock: Clock) -> Condition:
         return all_of(self.breach(clock), negate(self.exception()))
 
+    def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+        if self.remedy is None and not self._has_exception() and clock is not None:
+            return self.reschedule(visit, clock)
+        return super().remedy_for(visit, clock)
+
+    def reschedule(self, visit: dict, clock: Clock) -> Optional[dict]:
+        """A new start (and length, when the length is unknown or does not fit) inside the window;
+        None when no time of day is (a cut-off before 06:00: night starts count as after it)."""
+        zone = ZoneInfo(clock.timezone)
+        local = datetime.fromisoformat(visit["start"]).astimezone(zone)
+        start = local.hour * 60 + local.minute
+        length = visit.get("duration_minutes")
+        patch: dict = {}
+        if self.when in ("outside_school_day", "outside_office_hours"):
+            opens, closes = clock.school_day if self.when == "outside_school_day" else clock.office_hours
+            day = _working_day_from(local.date())
+            at = start if opens <= start < closes else opens
+            if not length or at + length > closes:
+                patch["duration_minutes"] = closes - at
+        else:
+            day = local.date()
+            latest = to_minutes(self.time) if self.when == "starts_after" else (
+                (to_minutes(self.time) if self.time else clock.evening_starts) - 1
+            )
+            choices = [m for m in (clock.school_day[0], clock.office_hours[0], latest, NIGHT_ENDS) if NIGHT_ENDS <= m <= latest]
+            if not choices:
+                return None
+            at = choices[0]
+        moved = datetime.combine(day, time(at // 60, at % 60), tzinfo=zone)
+        if moved.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != moved.replace(tzinfo=None):
+            return None  # inside a clock change's gap
+        patch["start"] = moved.isoformat()
+        return patch
+
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
         if not self._has_exception():
             return None
@@ -108,3 +147,10 @@ class TimeWindow(Rule):
         if ooh:
             patch["out_of_hours"] = ooh
         return patch or None
+
+
+def _working_day_from(day: date) -> date:
+    """``day`` or the next weekday that is not an England bank holiday."""
+    while day.weekday() >= 5 or _is_bank_holiday(day):
+        day += timedelta(days=1)
+    return day

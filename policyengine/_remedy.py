@@ -1,0 +1,66 @@
+"""What would make a visit permitted: the remedies of its findings, folded one at a time.
+
+Each finding's remedy is a JSON merge patch (RFC 7396) computed on the visit as it was decided,
+and merge patches replace lists whole. Two findings that both add an approver each start from the
+original ``approvals``, and a companion added for pairing loses the phone that preparation gave
+every member: applied together, one undoes the other. So remedies are folded instead: apply the
+first remedy, decide the patched visit again (so every later remedy is computed on the visit as
+patched so far, and a finding the patch brings in is seen too), and repeat until nothing but
+reminders is left.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Callable, Optional
+
+from ._errors import DecisionError, InputError
+from ._models import Decision, Outcome, Visit
+from ._patch import merge_diff, merge_patch
+
+#: More steps than any pack needs (each step removes a finding); a fold that goes on longer is
+#: going round in circles.
+MAX_STEPS = 64
+
+
+def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit) -> Optional[dict]:
+    """A merge patch on ``visit`` after which ``decide`` permits it (``{}`` if it already does), or
+    None when no fold of remedies gets there: a finding with no remedy remains (a refusal at the
+    door, staff feeling unsafe, a wait past the limit...), or the remedies undo one another."""
+    from ._decide import parse_visit, visit_json
+
+    original = visit_json(visit)
+    current, seen = original, set()
+    for _ in range(MAX_STEPS):
+        decision = decide(parse_visit(current) if current is not original else visit)
+        open_ = [f for f in decision.findings if f.outcome is not Outcome.PERMITTED]
+        if not open_:
+            return merge_diff(original, current)
+        step = next((f for f in open_ if f.remedy is not None), None)
+        key = json.dumps(current, sort_keys=True)
+        if step is None or key in seen:
+            return None
+        seen.add(key)
+        patched = merge_patch(current, step.remedy)
+        try:
+            current = visit_json(parse_visit(patched))
+        except InputError as exc:
+            raise DecisionError(f"the remedy of rule '{step.rule}' does not give a valid visit: {exc}") from exc
+    return None
+
+
+def combined_remedy(visit, school: Optional[str] = None, engine: str = "durable", *, registry=None,
+                    today: Optional[date] = None) -> Optional[dict]:
+    """One merge patch on ``visit`` that makes it permitted under ``school``'s pack (``{}`` when it
+    already is), or None when no combination of the findings' remedies does. Arguments as for
+    :func:`check`; apply the result with :func:`merge_patch`."""
+    from ._decide import _school_for, decide, parse_visit
+    from ._pack import load_pack
+    from ._plugins import default_registry
+
+    registry = registry or default_registry()
+    parsed = parse_visit(visit)
+    pack = load_pack(_school_for(parsed, school), registry=registry)
+    day = today or date.today()
+    return fold_remedies(lambda v: decide(pack, v, engine, day), parsed)
