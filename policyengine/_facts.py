@@ -91,6 +91,9 @@ FIELDS: dict[str, FactField] = {f.name: f for f in FACT_FIELDS}
 CHECK_ID = "check_ref"
 
 
+_ROLE_FACTS = {role: f"role_{role}" for role in STAFF_ROLES}
+
+
 def enum_values(field: FactField) -> tuple[str, ...]:
     """The values an enum fact can hold: its words, and "unknown" unless it is always known."""
     if field.always_known or "unknown" in field.values:  # household.animals has its own "unknown"
@@ -206,8 +209,10 @@ def flatten(visit: Visit, clock: Clock) -> dict[str, Any]:
         "meeting_room": (arr.meeting_room if arr else None) or "unknown",
         "upstairs_escort": _tri(arr.upstairs_escort if arr else None),
     }
-    for role in STAFF_ROLES:
-        fact[f"role_{role}"] = sum(1 for s in staff if s.role == role)
+    roles = dict.fromkeys(_ROLE_FACTS.values(), 0)  # one pass over the staff, not one per role
+    for s in staff:
+        roles[_ROLE_FACTS[s.role]] += 1
+    fact.update(roles)
     approvals = set(visit.approvals)
     for approver in APPROVERS:
         fact[f"approved_by_{approver}"] = int(approver in approvals)
