@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, WithJsonSchema, model_validator
 
@@ -251,63 +251,60 @@ def facts_used(cond: Condition) -> set[str]:
 _SYMBOLS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in", "not_in": "not in"}
 
 
-def describe(cond: Condition, _nested: bool = False) -> str:
-    """A readable one-line rendering, for ``policyengine show``: ``staff_count < 2 and first_visit != true``.
-
-    Values are shown as a pack writes them (true/false/unknown for yes/no facts), not as encoded.
-    """
+def _render(cond: Condition, leaf, nested: bool = False) -> str:
+    """``cond`` on one line, each comparison written by ``leaf``; inner and/or groups in brackets."""
     if isinstance(cond, Compare):
-        return f"{cond.fact} {_SYMBOLS[cond.op]} {_shown(cond)}"
+        return leaf(cond)
     if isinstance(cond, Not):
-        return f"not ({describe(cond.item)})"
+        return f"not ({_render(cond.item, leaf)})"
     if cond == TRUE:
         return "always"
     if cond == FALSE:
         return "never"
-    text = (" and " if isinstance(cond, All) else " or ").join(describe(i, True) for i in cond.items)
-    return f"({text})" if _nested else text
+    text = (" and " if isinstance(cond, All) else " or ").join(_render(i, leaf, True) for i in cond.items)
+    return f"({text})" if nested else text
 
 
-def _shown(cond: Compare) -> str:
+def _values(cond: Compare, bools: tuple[str, str, str], unknown_int: Optional[str] = None) -> list[str]:
+    """The compared value(s) as written for people: yes/no facts as ``bools`` (true, false, not known)."""
     spec = FIELDS.get(cond.fact)
+    values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+    out = []
+    for value in values:
+        if spec is not None and spec.type == "bool" and value in (1, 0, UNKNOWN):
+            out.append(bools[(1, 0, UNKNOWN).index(value)])
+        elif spec is not None and spec.type == "int" and value == UNKNOWN and unknown_int:
+            out.append(unknown_int)
+        else:
+            out.append(str(value))
+    return out
 
-    def one(value: Any) -> str:
-        if spec is not None and spec.type == "bool":
-            return {1: "true", 0: "false", UNKNOWN: "unknown"}.get(value, repr(value))
-        return str(value)
 
-    if isinstance(cond.value, tuple):
-        return "[" + ", ".join(one(v) for v in cond.value) + "]"
-    return one(cond.value)
+def describe(cond: Condition) -> str:
+    """A readable one-line rendering, for ``policyengine show``: ``staff_count < 2 and first_visit != true``.
+
+    Values are shown as a pack writes them (true/false/unknown for yes/no facts), not as encoded.
+    """
+
+    def leaf(c: Compare) -> str:
+        shown = _values(c, ("true", "false", "unknown"))
+        return f"{c.fact} {_SYMBOLS[c.op]} " + (f"[{', '.join(shown)}]" if isinstance(c.value, tuple) else shown[0])
+
+    return _render(cond, leaf)
 
 
 _WORDS = {"eq": "is", "ne": "is not", "lt": "is under", "le": "is at most", "gt": "is over", "ge": "is at least",
           "in": "is one of", "not_in": "is none of"}
 
 
-def _value_words(name: str, value: Any) -> str:
-    if isinstance(value, tuple):
-        return ", ".join(_value_words(name, v) for v in value)
-    if FIELDS[name].type == "bool":
-        return {1: "yes", 0: "no", UNKNOWN: "not known"}[value]
-    if FIELDS[name].type == "int" and value == UNKNOWN:
-        return "not known"
-    return str(value).replace("_", " ")
-
-
 def plain(cond: Condition) -> str:
     """``cond`` in words for people ("urgency is emergency and staff count is under 2")."""
-    if isinstance(cond, Compare):
-        return f"{cond.fact.replace('_', ' ')} {_WORDS[cond.op]} {_value_words(cond.fact, cond.value)}"
-    if isinstance(cond, Not):
-        return f"not ({plain(cond.item)})"
-    if cond == TRUE:
-        return "always"
-    if cond == FALSE:
-        return "never"
-    joiner = " and " if isinstance(cond, All) else " or "
-    inner = joiner.join(plain(i) if isinstance(i, Compare) else f"({plain(i)})" for i in cond.items)
-    return inner
+
+    def leaf(c: Compare) -> str:
+        shown = _values(c, ("yes", "no", "not known"), unknown_int="not known")
+        return f"{c.fact.replace('_', ' ')} {_WORDS[c.op]} " + ", ".join(v.replace("_", " ") for v in shown)
+
+    return _render(cond, leaf)
 
 
 # -- the YAML form (pydantic) ---------------------------------------------------------------------

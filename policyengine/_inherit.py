@@ -37,6 +37,10 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
         line, col = loaded.position((key,))
         return InputError(Problem(loaded.file, line, col, message, field=key))
 
+    def rule_problem(index, message):
+        line, col = loaded.position(("rules", index, "id"))
+        return InputError(Problem(loaded.file, line, col, message, field=f"rules[{index}].id"))
+
     if not isinstance(parent_id, str):
         raise problem("extends", "'extends' must be the id of another pack")
     chain = _resolving.get() + (own_id,)
@@ -79,22 +83,12 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
             continue
         rid = rule.get("id")
         if rid in removes:
-            line, col = loaded.position(("rules", index, "id"))
-            raise InputError(
-                Problem(
-                    loaded.file, line, col,
-                    f"rule '{rid}' is listed under 'removes' but redefined here; to replace it, list it under 'overrides'",
-                    field=f"rules[{index}].id",
-                )
+            raise rule_problem(
+                index, f"rule '{rid}' is listed under 'removes' but redefined here; to replace it, list it under 'overrides'"
             )
         if rid in parent_rules and rid not in overrides:
-            line, col = loaded.position(("rules", index, "id"))
-            raise InputError(
-                Problem(
-                    loaded.file, line, col,
-                    f"rule '{rid}' is also in '{parent_id}'; list it under 'overrides' to replace it, or rename it",
-                    field=f"rules[{index}].id",
-                )
+            raise rule_problem(
+                index, f"rule '{rid}' is also in '{parent_id}'; list it under 'overrides' to replace it, or rename it"
             )
     inherited = [_cited_in(r, parent_data["document"]) for rid, r in parent_rules.items() if rid not in removes and rid not in own_ids]
     # Inherited rules go after the child's own, so the child's rules keep their positions for errors.
