@@ -17,7 +17,7 @@ from ._conditions import normalise
 from ._errors import InputError, Problem
 from ._pack import PackBase, parse_pack
 from ._pack_checks import at, own_rules, source_path
-from ._satisfy import implies, satisfiable  # noqa: F401  (satisfiable: re-exported for the lint tests)
+from ._satisfy import implies
 from ._yaml import Loaded, loads
 
 

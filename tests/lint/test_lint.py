@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack
 from policyengine._cli import main
-from policyengine._lint import implies, lint_file, satisfiable
+from policyengine._lint import lint_file
+from policyengine._satisfy import implies, satisfiable
 from policyengine._conditions import fact, all_of, any_of, negate
 
 HERE = Path(__file__).parent
