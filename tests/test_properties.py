@@ -7,6 +7,7 @@ packs and engines in tests/test_properties_broken.py.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -181,3 +182,9 @@ def test_some_visit_is_permitted_for_every_purpose(ref):
 def test_every_rule_fires_for_some_visit(ref):
     assert checks.live(named(ref)) == []
 
+
+def test_the_readme_lists_every_riskier_move():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index('## What "consistent" means'):readme.index("## Engines")]
+    listed = re.findall(r"^   \| ([a-z -]+) \| ", section, re.M)
+    assert listed[1:] == [m.name for m in MOVES]  # after the header row
