@@ -1,6 +1,8 @@
-"""Rule kinds that are broken on purpose, for the fail-closed tests: each fails at a different
-moment of a decision. Register them through a fresh ``Registry(plugins=[PLUGIN], entry_points=False)`` and use
-:func:`pack_file` for a pack with one rule of a kind.
+"""Rule kinds and engines that are broken on purpose, to see the property checks fail.
+
+The kinds each fail at a different moment of a decision (for failing closed): register them
+through a fresh ``Registry(plugins=[PLUGIN], entry_points=False)`` and use :func:`pack_file` for a
+pack with one rule of a kind. Each engine is a PythonEngine with one realistic mistake.
 """
 
 from __future__ import annotations
@@ -8,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from policyengine import Rule, hookimpl
+from policyengine import Decision, Outcome, Rule, hookimpl
 from policyengine._conditions import TRUE, Compare
-
-HERE = Path(__file__).parent
+from policyengine._engine_python import PythonEngine
+from policyengine._facts import FIELDS, UNKNOWN
 
 
 class TriggerRaises(Rule):
@@ -79,3 +81,57 @@ def pack_file(tmp_path: Path, kind: str, outcome: str = "conditional") -> Path:
         f"  citation: {{section: Test, quote: q}}\n"
     )
     return path
+
+
+# -- engines --------------------------------------------------------------------------------------
+
+
+class UnknownIsFalse(PythonEngine):
+    """Reads a yes/no fact that is not known as "no" (the mistake the 1/0/-1 encoding prevents)."""
+
+    def fired(self, fact):
+        return super().fired({k: (0 if FIELDS.get(k) and FIELDS[k].type == "bool" and v == UNKNOWN else v) for k, v in fact.items()})
+
+
+class FirstMatch(PythonEngine):
+    """Reports only the first rule (in pack order) that fires, as durable-rules does for an event
+    rather than a fact."""
+
+    def fired(self, fact):
+        for rule_id, holds in self._rules:
+            if holds(fact):
+                return {rule_id}
+        return set()
+
+
+class Leaky(PythonEngine):
+    """Keeps what fired for earlier visits, as a session whose facts are never retracted would."""
+
+    def __init__(self, compiled):
+        super().__init__(compiled)
+        self._seen: set = set()
+
+    def fired(self, fact):
+        self._seen |= super().fired(fact)
+        return set(self._seen)
+
+
+class ChokesOnBedrooms(PythonEngine):
+    """Raises on a valid visit (at the door, meeting in a child's bedroom)."""
+
+    def fired(self, fact):
+        if fact["meeting_room"] == "child_bedroom":
+            raise KeyError("child_bedroom")
+        return super().fired(fact)
+
+
+def lenient(decide):
+    """A way of deciding that turns any error into "permitted": what failing closed forbids."""
+
+    def deciding(visit):
+        try:
+            return decide(visit)
+        except Exception:
+            return Decision(school="?", pack_version="?", pack_digest="?", outcome=Outcome.PERMITTED)
+
+    return deciding
