@@ -733,3 +733,36 @@ def test_two_classes_for_one_kind_name_in_two_registries_never_share_a_compiled_
         assert check(forty, school="plugged", engine=engine, registry=lenient, today=TODAY).outcome.value == "permitted"
         assert check(forty, school="plugged", engine=engine, registry=strict, today=TODAY).outcome.value == "conditional"
     assert load_pack("plugged", registry=lenient).digest != load_pack("plugged", registry=strict).digest
+
+
+# -- learning a pack file's id without parsing it ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    "first_lines, expected",
+    [
+        ("id: oak\n", "oak"),
+        ('id: "oak"   # the school\n', "oak"),
+        ("id: 'oak-hill_2'\n", "oak-hill_2"),
+        ("{id: oak, school: S}\n", "oak"),  # not an id line: the YAML is parsed instead
+    ],
+)
+def test_a_pack_files_id_is_read_from_its_id_line(tmp_path, first_lines, expected):
+    from policyengine._pack import peek_pack_id
+
+    f = tmp_path / "p.yaml"
+    f.write_text(first_lines + ("school: S\n" if not first_lines.startswith("{") else ""))
+    assert peek_pack_id(f) == expected
+
+
+def test_a_pack_whose_id_was_misread_is_refused_when_loaded(tmp_path, monkeypatch):
+    """The id line is a shortcut; loading checks the real id, so a misread can never swap packs."""
+    import policyengine._pack as pack_module
+
+    f = tmp_path / "p.yaml"
+    f.write_text((Path(__file__).parent / "lint" / "valid.yaml").read_text())
+    real = pack_module.peek_pack_id
+    monkeypatch.setattr(pack_module, "peek_pack_id", lambda path: "other" if path == f else real(path))
+    reg = registry(Packs(f))
+    with pytest.raises(InputError) as caught:
+        load_pack("other", registry=reg)
+    assert str(caught.value) == f"{f}:2:1: this pack was offered as 'other' but its id is 'lintdemo'"
