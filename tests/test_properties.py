@@ -56,13 +56,20 @@ def test_engines_agree(ref):
     no_problems(counterexample(lambda v: checks.engines_agree(subject, v), pack_visits(ref)))
 
 
-def test_engines_agree_on_generated_packs():
-    def check_(x):
+def on_generated_packs(check, packs=None, most_visits: int = 4) -> None:
+    """Fail unless ``check(subject, visit)`` finds no problem on generated packs, a few visits each."""
+
+    def run(x):
         (pack, source, data), visits = x
         subject = generated(pack, source, data)
-        return [p for v in visits for p in checks.engines_agree(subject, v)]
+        return [p for v in visits for p in check(subject, v)]
 
-    no_problems(counterexample(check_, st.tuples(S.rule_packs(), st.lists(S.visits(), min_size=1, max_size=4))))
+    visits = st.lists(S.visits(), min_size=1, max_size=most_visits)
+    no_problems(counterexample(run, st.tuples(packs if packs is not None else S.rule_packs(), visits)))
+
+
+def test_engines_agree_on_generated_packs():
+    on_generated_packs(checks.engines_agree)
 
 
 # -- 2. order and repetition ----------------------------------------------------------------------
@@ -121,12 +128,10 @@ def test_remedies_of_every_kind_remove_their_findings_and_final_is_final():
     kinds = tuple(k for k in S.KIND_FIELDS if k != "condition")
     rules = st.lists(S.rules(kinds=kinds, any_unless=False), min_size=1, max_size=6)
 
-    def check_(x):
-        (pack, source, data), visits = x
-        subject = generated(pack, source, data)
-        return [p for v in visits for p in checks.remedies_remove(subject, v) + checks.no_remedy_means_final(subject, v, False)]
-
-    no_problems(counterexample(check_, st.tuples(S.rule_packs(rules), st.lists(S.visits(), min_size=1, max_size=4))))
+    on_generated_packs(
+        lambda subject, v: checks.remedies_remove(subject, v) + checks.no_remedy_means_final(subject, v, False),
+        S.rule_packs(rules),
+    )
 
 
 # -- 5. citations ---------------------------------------------------------------------------------
@@ -151,12 +156,7 @@ def test_every_valid_visit_gets_a_decision(ref):
 
 
 def test_every_valid_visit_gets_a_decision_from_generated_packs():
-    def check_(x):
-        (pack, source, data), visits = x
-        subject = generated(pack, source, data)
-        return [p for v in visits for p in checks.total(subject, v)]
-
-    no_problems(counterexample(check_, st.tuples(S.rule_packs(), st.lists(S.visits(), min_size=1, max_size=3))))
+    on_generated_packs(checks.total, most_visits=3)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
