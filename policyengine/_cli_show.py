@@ -7,7 +7,7 @@ import sys
 import textwrap
 from typing import Optional
 
-from ._conditions import describe, normalise
+from ._conditions import describe
 from ._errors import Problem, UnknownSchoolError
 from ._pack import PackBase, load_pack
 from ._plugins import Registry, default_registry
@@ -59,7 +59,6 @@ def _provider(pack: PackBase, registry: Registry) -> Optional[str]:
 def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
     """What ``show`` prints, as JSON data."""
     registry = registry or default_registry()
-    clock = pack.clock
     kind_sources = registry.kind_sources()
     rules = []
     for rule in pack.rules:  # type: ignore[attr-defined]
@@ -72,7 +71,7 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
                 "outcome": rule.outcome,
                 "origin": origin,
                 "overrides": pack.extends if rule.id in pack.overrides else None,
-                "when": describe(normalise(rule.condition(clock))),
+                "when": describe(pack.condition(rule)),
                 "message": rule.message,
                 "conditions": list(rule.conditions),
                 "citation": {

@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Optional
 
-from ._conditions import normalise
 from ._errors import InputError, Problem
 from ._pack import PackBase, parse_pack
 from ._pack_checks import at, own_rules, source_path
@@ -83,8 +82,7 @@ def lint_pack(pack: PackBase, loaded: Loaded, source_given: bool, today: date) -
         problems.append(at(loaded, ("review_due",), "warning",
                            f"the policy was due for review on {pack.review_due.isoformat()}; decisions carry a reminder "
                            "until it is reviewed"))
-    clock = pack.clock
-    conditions = [normalise(r.condition(clock)) for r in pack.rules]
+    conditions = [pack.condition(r) for r in pack.rules]
     for i, rule in enumerate(own_rules(pack, loaded)):
         # A reminder never changes an outcome, and each one carries its own duty: none shadows another.
         for j, other in enumerate(pack.rules if rule.outcome != "permitted" else ()):

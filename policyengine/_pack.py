@@ -112,6 +112,7 @@ class PackBase(BaseModel):
     _file: Optional[str] = PrivateAttr(None)
     _loaded: Optional[Loaded] = PrivateAttr(None)
     _origins: dict = PrivateAttr(default_factory=dict)
+    _conditions: Optional[dict] = PrivateAttr(None)
 
     @field_validator("timezone")
     @classmethod
@@ -178,6 +179,20 @@ class PackBase(BaseModel):
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
+
+    def condition(self, rule: Rule) -> Condition:
+        """``rule``'s full condition under this pack's hours, normalised; built once (loading checks
+        it, compiling and lint use it again). Keyed by the rule itself and the hours, so a copy of the
+        pack with other rules or hours never sees a stale one."""
+        if self._conditions is None:
+            self._conditions = {}
+        clock = self.clock
+        key = (id(rule), clock)
+        found = self._conditions.get(key)
+        if found is None or found[0] is not rule:
+            found = (rule, normalise(rule.condition(clock)))
+            self._conditions[key] = found
+        return found[1]
 
     def origin(self, rule_id: str) -> str:
         """Which pack a rule comes from (this one, or the one it extends)."""
@@ -392,7 +407,7 @@ def compile_pack(pack: PackBase) -> CompiledPack:
     clock = pack.clock
     compiled = []
     for rule in pack.rules:  # type: ignore[attr-defined]
-        cond = normalise(rule.condition(clock))  # checked by Rule.condition
+        cond = pack.condition(rule)
         compiled.append(CompiledRule(rule, cond, compile_python(cond)))
     return CompiledPack(pack, clock, tuple(compiled), pack.digest)
 

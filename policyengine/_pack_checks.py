@@ -64,8 +64,7 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str]) -> list[Problem]:
         if pack.review_due_text and not quote_in(pack.review_due_text, text, folded=True):
             problems.append(at(loaded, ("review_due_text",), "error",
                                "review_due_text is not in the policy text; copy the document's words"))
-    clock = pack.clock
     for i, rule in enumerate(rules):
-        if not satisfiable(rule.condition(clock)):
+        if not satisfiable(pack.condition(rule)):
             problems.append(at(loaded, ("rules", i), "error", f"rule '{rule.id}' can never fire: no visit meets its condition"))
     return problems
