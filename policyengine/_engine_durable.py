@@ -1,6 +1,8 @@
 """The durable-rules engine.
 
-Each compiled pack gets its own durable-rules ``Host`` and a ruleset with one rule per pack rule.
+Each compiled pack gets its own durable-rules ``Host`` and a ruleset with one durable rule per distinct
+condition (pack rules that share a condition share it; rules that hold for every visit ride on the
+catch-all).
 A check asserts the visit as one *fact* (so every matching rule fires, unlike an event, which only
 one rule consumes), collects the rules that fired, then retracts the fact, so the session stays
 empty and memory flat. The known hazards (see shared notes) and how each is met:
