@@ -151,7 +151,8 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
         )
     if today is not None and pack.review_due is not None and today > pack.review_due:
         findings.append(review_reminder(pack))
-    findings.sort(key=lambda f: (-_SEVERITY[f.outcome.value], f.rule))
+    # Most severe first; among blocked findings, final ones (the visit ends here) before the rest.
+    findings.sort(key=lambda f: (-_SEVERITY[f.outcome.value], not f.final, f.rule))
     outcome = max((f.outcome for f in findings), key=lambda o: _SEVERITY[o.value], default=Outcome.PERMITTED)
     return Decision(
         school=pack.id,

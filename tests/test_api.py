@@ -65,3 +65,12 @@ def test_a_pack_past_its_review_date_adds_a_reminder_that_never_changes_the_outc
         assert f"{pack.review_due.day} {pack.review_due:%B %Y}" in reminder.message
         source = (Path(pack.file).parent / "sources" / pack.source).read_text()
         assert reminder.citation.quote == pack.review_due_text and quote_in(reminder.citation.quote, source)
+
+
+def test_findings_are_most_severe_first_and_final_ones_lead_the_blocked():
+    """At the door after 25 minutes, 'cancel the visit' is what staff must read first."""
+    d = check(policyengine.load_visit(Path(__file__).parent.parent / "examples" / "at-the-door-waiting.yaml"), today=TODAY)
+    order = [(f.outcome.value, f.final) for f in d.findings]
+    assert d.findings[0].rule == "wait-exceeded" and d.findings[0].final
+    assert order == sorted(order, key=lambda o: ({"blocked": 0, "conditional": 1, "permitted": 2}[o[0]], not o[1]))
+    assert [f.rule for f in d.findings if f.outcome.value == "blocked"] == ["wait-exceeded", "appropriate-adult"]
