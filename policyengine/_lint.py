@@ -18,6 +18,7 @@ from ._pack import PackBase, parse_pack
 from ._pack_checks import at, own_rules, source_path
 from ._satisfy import implies
 from ._yaml import Loaded, loads
+from ._yaml import read_text as _read_text
 
 
 class Unreadable(InputError):
@@ -25,17 +26,11 @@ class Unreadable(InputError):
 
 
 def read_text(path: str | Path) -> str:
-    path = Path(path)
+    """:func:`policyengine._yaml.read_text`, with a file that cannot be read as :class:`Unreadable`."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise Unreadable(Problem(str(path), None, None, "file not found")) from None
-    except IsADirectoryError:
-        raise Unreadable(Problem(str(path), None, None, "is a directory, not a file")) from None
-    except UnicodeDecodeError as exc:
-        raise Unreadable(Problem(str(path), None, None, f"not UTF-8 text (byte {exc.start})")) from None
-    except OSError as exc:
-        raise Unreadable(Problem(str(path), None, None, f"cannot read the file: {exc.strerror}")) from None
+        return _read_text(path)
+    except InputError as exc:
+        raise Unreadable(exc.problems) from None
 
 
 def lint_file(

@@ -22,7 +22,7 @@ from ._facts import Clock
 from ._models import Outcome
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
-from ._yaml import Loaded, load_file
+from ._yaml import Loaded, load_file, read_text
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -287,7 +287,7 @@ def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None) -> P
         ) from exc
     if source is None:
         found = source_path(pack, loaded)
-        source = _read_source(found) if found else None
+        source = read_text(found) if found else None
     errors = pack_errors(pack, loaded, source)
     if errors:
         raise InputError(errors)
@@ -295,13 +295,6 @@ def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None) -> P
     pack._loaded = loaded
     pack._origins = origins
     return pack
-
-
-def _read_source(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(str(path), None, None, f"cannot read the policy text: {exc}")) from None
 
 
 def _raised_at(exc: BaseException) -> str:

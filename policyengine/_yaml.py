@@ -201,22 +201,25 @@ def _malformed(problem: Problem) -> InputError:
     return error
 
 
-def load_file(path: str | Path) -> Loaded:
-    """Read and parse a YAML or JSON file. Raises :class:`InputError` if it cannot be read."""
-    path = Path(path)
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file (a pack, a visit, a policy text); :class:`InputError` saying why it cannot be read."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        return Path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(Problem(name, None, None, "file not found")) from None
     except IsADirectoryError:
         raise InputError(Problem(name, None, None, "is a directory, not a file")) from None
-    except OSError as exc:
-        raise InputError(Problem(name, None, None, f"cannot read the file: {exc.strerror}")) from None
-    try:
-        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem(name, None, None, f"not UTF-8 text (byte {exc.start})")) from None
+    except OSError as exc:
+        raise InputError(Problem(name, None, None, f"cannot read the file: {exc.strerror}")) from None
+
+
+def load_file(path: str | Path) -> Loaded:
+    """Read and parse a YAML or JSON file. Raises :class:`InputError` if it cannot be read."""
+    name = str(path)
+    text = read_text(path)
     if not text.strip():
         raise InputError(Problem(name, 1, 1, "the file is empty"))
     return loads(text, name)
