@@ -38,11 +38,11 @@ import itertools
 import json
 import threading
 
-from ._conditions import facts_used, negate, to_durable
+from ._conditions import facts_used, to_durable
 from ._errors import DecisionError
 from ._facts import CHECK_ID
 from ._pack import CompiledPack
-from ._satisfy import satisfiable
+from ._satisfy import always
 
 try:  # durable-rules fails to import on Python 3.13; the python engine still works there.
     from durable.engine import Host as _Host
@@ -125,10 +125,10 @@ class DurableEngine:
         # the same condition share one durable rule, and rules that hold for every visit (reminders)
         # ride on the catch-all, whose firing is the proof that the fact was seen.
         groups: dict[str, tuple[dict, list[str]]] = {}
-        always = [_SEEN]
+        every_visit = [_SEEN]
         for rule in compiled.rules:
-            if not satisfiable(negate(rule.condition)):
-                always.append(rule.rule.id)
+            if always(rule.condition):
+                every_visit.append(rule.rule.id)
                 continue
             expr = _rename(to_durable(rule.condition), self._alias)
             key = json.dumps(expr, sort_keys=True)
@@ -138,7 +138,7 @@ class DurableEngine:
             definition[f"r{index}"] = {"all": [{"m": {"$and": [_NOT_STATE, expr]}}], "run": self._action(tuple(ids))}
         definition[_SEEN] = {
             "all": [{"m": {"$and": [_NOT_STATE, {"$ex": {CHECK_ID: 1}}]}}],
-            "run": self._action(tuple(always)),
+            "run": self._action(tuple(every_visit)),
         }
         self.firings_per_fact = per_fact
         with ENGINE_LOCK:

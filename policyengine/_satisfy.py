@@ -128,6 +128,11 @@ def satisfiable(cond: Condition) -> bool:
     return any(_term_satisfiable(t) for t in terms)
 
 
+def always(cond: Condition) -> bool:
+    """True only when every visit meets ``cond`` (proven: its negation can never hold)."""
+    return not satisfiable(negate(cond))
+
+
 def implies(a: Condition, b: Condition) -> bool:
     """True only when every visit meeting ``a`` also meets ``b`` (proven)."""
     return not satisfiable(all_of(a, negate(b)))
