@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from policyengine import merge_patch
+from policyengine import _witness, merge_patch
 
 #: A fully prepared, paired, authorised, daytime repeat visit with no animals: every built-in pack
-#: must permit it. Monday 23 November 2026, 10:00 London time (GMT).
-PREPARED = {
-    "purpose": "attendance",
-    "urgency": "planned",
-    "start": "2026-11-23T10:00:00",
-    "duration_minutes": 45,
-    "first_visit": False,
-    "staff": [
-        {"role": "attendance_officer", "home_visit_trained": True, "dbs": "enhanced_barred", "school_phone": True, "id_badge": True},
-        {"role": "education_welfare_officer", "home_visit_trained": True, "dbs": "enhanced_barred", "school_phone": True, "id_badge": True},
-    ],
-    "approvals": ["headteacher", "dsl", "deputy_dsl", "senior_attendance_lead", "line_manager", "slt"],
-    "parents_informed": True,
-    "risk_assessment": "approved",
-    "visit_plan_lodged": True,
-    "check_in": {"interval_minutes": 30, "code_word_agreed": True},
-    "household": {"animals": "none", "known_risks": False, "contagious_illness": False},
-}
+#: must permit it (the witness search builds on it too).
+PREPARED = _witness.PREPARED
 
 #: The same visit at the door, with everything as it should be.
 AT_THE_DOOR = {

@@ -19,7 +19,7 @@ from policyengine._models import PURPOSES
 from policyengine._patch import merge_diff
 from policyengine._quotes import quote_in
 from policyengine._remedy import fold_remedies
-from tests.properties import witness
+from policyengine import _witness as witness
 from tests.properties.moves import Move
 from tests.properties.subject import Subject
 from tests.scenarios import TODAY

@@ -20,7 +20,7 @@ from policyengine._pack_checks import source_path
 from policyengine._models import PURPOSES
 from policyengine._pack import PackBase, compile_pack, parse_pack
 from policyengine._yaml import from_mapping, load_file
-from tests.properties import witness
+from policyengine import _witness as witness
 from tests.scenarios import TODAY
 from tests.strategies import PREPARED_BASES
 

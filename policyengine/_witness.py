@@ -21,14 +21,13 @@ from functools import lru_cache
 from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
-from policyengine._conditions import _PY_OPS, Compare, negate, normalise
-from policyengine._decide import parse_visit, visit_json
-from policyengine._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
-from policyengine._satisfy import _dnf, _term_satisfiable
-from policyengine._models import APPROVERS, DBS_LEVELS, STAFF_ROLES
-from policyengine._pack import CompiledPack
-from policyengine._patch import merge_patch
-from tests.visits import PREPARED
+from ._conditions import _PY_OPS, Compare, negate, normalise
+from ._decide import parse_visit, visit_json
+from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
+from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES
+from ._pack import CompiledPack
+from ._patch import merge_patch
+from ._satisfy import _dnf, _term_satisfiable
 
 # -- the facets -----------------------------------------------------------------------------------
 
@@ -59,7 +58,28 @@ FACETS = {"time": TIME_FACTS, "staff": STAFF_FACTS, "approvals": APPROVAL_FACTS,
           **{name: (name,) for name in SINGLE}}
 FACET_OF = {fact: facet for facet, facts in FACETS.items() for fact in facts}
 
-#: The base of witnesses: a well prepared visit before going (no rule of a sensible pack fires).
+#: A fully prepared, paired, authorised, daytime repeat visit with no animals, before going: no rule
+#: of a sensible pack fires on it, so it is the base every witness patches. Monday 23 November 2026,
+#: 10:00 London time (GMT).
+PREPARED: dict = {
+    "purpose": "attendance",
+    "urgency": "planned",
+    "start": "2026-11-23T10:00:00",
+    "duration_minutes": 45,
+    "first_visit": False,
+    "staff": [
+        {"role": "attendance_officer", "home_visit_trained": True, "dbs": "enhanced_barred", "school_phone": True,
+         "id_badge": True},
+        {"role": "education_welfare_officer", "home_visit_trained": True, "dbs": "enhanced_barred",
+         "school_phone": True, "id_badge": True},
+    ],
+    "approvals": ["headteacher", "dsl", "deputy_dsl", "senior_attendance_lead", "line_manager", "slt"],
+    "parents_informed": True,
+    "risk_assessment": "approved",
+    "visit_plan_lodged": True,
+    "check_in": {"interval_minutes": 30, "code_word_agreed": True},
+    "household": {"animals": "none", "known_risks": False, "contagious_illness": False},
+}
 BEFORE = PREPARED
 
 # Dates covering every weekday, a Friday and a Monday bank holiday, in a week without clock changes.
@@ -346,15 +366,20 @@ class Search:
     complete: bool  # False when the node budget ran out or a condition was too large to expand
 
 
-def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, solver: Optional[Solver] = None) -> Search:
-    """A visit meeting ``lits`` that no conditional or blocking rule applies to.
+_SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
 
-    A depth-first search: build a visit meeting the comparisons so far; if some rule that is not a
-    reminder fires, branch on each way of not meeting its condition (the terms of its negation's
+
+def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, solver: Optional[Solver] = None,
+              below: str = "conditional") -> Search:
+    """A visit meeting ``lits`` that no rule with an outcome of ``below`` or worse applies to: by
+    default a permitted visit; with ``below="blocked"``, one that is at most conditional.
+
+    A depth-first search: build a visit meeting the comparisons so far; if some rule at or above
+    ``below`` fires, branch on each way of not meeting its condition (the terms of its negation's
     DNF), and go on. Complete unless the budget runs out.
     """
     solver = solver or Solver(compiled.clock)
-    stoppers = [r for r in compiled.rules if r.rule.outcome != "permitted"]
+    stoppers = [r for r in compiled.rules if _SEVERITY[r.rule.outcome] >= _SEVERITY[below]]
     state = {"nodes": 0, "complete": True}
 
     def search(so_far: tuple) -> Optional[dict]:
@@ -399,3 +424,70 @@ def avoiding(compiled: CompiledPack, rule_id: str, visit: dict, fixed: Iterable[
         if found is not None and not rule.holds(flatten(parse_visit(found), compiled.clock)):
             return found
     return None
+
+
+# -- what a change to a pack changes ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A visit that two packs decide differently: ``old`` gives ``old_outcome``, ``new`` gives
+    ``new_outcome``. ``rule`` is the rule whose change the search followed to find it."""
+
+    rule: str
+    visit: dict
+    old_outcome: str
+    new_outcome: str
+
+    @property
+    def looser(self) -> bool:
+        """The new pack lets this visit through more easily than the old one."""
+        return _SEVERITY[self.new_outcome] < _SEVERITY[self.old_outcome]
+
+
+def _outcome(compiled: CompiledPack, fact: dict) -> str:
+    return max((r.rule.outcome for r in compiled.rules if r.holds(fact)), key=_SEVERITY.__getitem__,
+               default="permitted")
+
+
+def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
+    """Ids of the rules whose meaning differs between the packs: added, removed, or with another
+    outcome or condition (conditions compare as compiled, so a change of the pack's hours counts)."""
+    a = {r.rule.id: (r.rule.outcome, r.condition) for r in old.rules}
+    b = {r.rule.id: (r.rule.outcome, r.condition) for r in new.rules}
+    return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid))
+
+
+def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list[Difference]:
+    """For each rule whose meaning changed, a visit whose outcome differs between ``old`` and
+    ``new`` where the search finds one (at most one looser and one stricter visit per rule).
+
+    Looser: a visit meeting a term of the old rule's condition that the new pack decides at a lower
+    outcome than that rule gives. Stricter: the same with the packs swapped. Every visit returned
+    is decided by both packs and differs; a rule that changed without changing any decision (or
+    whose witness the search cannot reach within ``budget``) gives none.
+    """
+    found: list[Difference] = []
+    seen: set[str] = set()
+    solvers = {"old": Solver(old.clock), "new": Solver(new.clock)}
+    for rule_id in changed_rules(old, new):
+        for source, target, key in ((old, new, "new"), (new, old, "old")):
+            try:
+                rule = source.rule(rule_id)
+            except KeyError:
+                continue
+            if rule.rule.outcome == "permitted":
+                continue
+            for term in terms(rule.condition) or []:
+                search = permitted(target, list(term), budget=budget, solver=solvers[key], below=rule.rule.outcome)
+                if search.visit is None:
+                    continue
+                parsed = parse_visit(search.visit)
+                before = _outcome(old, flatten(parsed, old.clock))
+                after = _outcome(new, flatten(parsed, new.clock))
+                digest = repr(sorted(visit_json(parsed).items()))
+                if before != after and digest not in seen:
+                    seen.add(digest)
+                    found.append(Difference(rule_id, visit_json(parsed), before, after))
+                    break
+    return found
