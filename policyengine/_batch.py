@@ -20,7 +20,7 @@ DURABLE_BATCH = 100
 def check_many(
     visits: Iterable[VisitLike],
     school: Optional[str] = None,
-    engine: str = "durable",
+    engine: Optional[str] = None,
     *,
     registry=None,
     today: Optional[date] = None,
@@ -80,10 +80,7 @@ def check_many(
         runner = _engines.get(pack, engine)
         try:
             facts = [flatten(parsed[i], runner.compiled.clock) for i in indexes]
-            if runner.name == "durable":
-                fired = runner.fired_many(facts, batch=DURABLE_BATCH)
-            else:
-                fired = runner.fired_many(facts)
+            fired = runner.fired_many(facts, batch=DURABLE_BATCH)
             if len(fired) != len(indexes):
                 raise DecisionError("the engine returned a different number of results than visits given")
             for i, rules in zip(indexes, fired):

@@ -10,6 +10,7 @@ import textwrap
 from ._decide import ENGINES, check, parse_visit
 from ._errors import Problem, UnknownSchoolError
 from ._models import FINAL_NOTE, Decision, Outcome
+from ._limits import VISIT_FILE_BYTES
 from ._yaml import load_file
 
 HEADLINES = {
@@ -29,7 +30,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    loaded = load_file(args.visit)
+    loaded = load_file(args.visit, VISIT_FILE_BYTES)
     visit = parse_visit(loaded)
     try:
         decision = check(visit, school=args.school, engine=args.engine)

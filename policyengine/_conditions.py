@@ -26,6 +26,9 @@ from ._facts import CHECK_ID, FIELDS, UNKNOWN, enum_values
 # -- the tree -------------------------------------------------------------------------------------
 
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in")
+#: The largest number a condition may compare a fact with: far beyond any fact's values (see
+#: ``_facts.INT_DOMAINS``) and well inside what durable-rules' C core compares exactly.
+LARGEST = 10**9
 _NEGATE = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "gt": "le", "le": "gt", "in": "not_in", "not_in": "in"}
 
 
@@ -223,7 +226,7 @@ def checked(cond: Condition) -> Condition:
             if spec.type == "enum":
                 ok = isinstance(v, str) and (v in enum_values(spec) or v == "unknown")
             else:  # bool facts hold 1/0/-1; exactly int, since True is not 1 to durable-rules
-                ok = type(v) is int and (spec.type == "int" or v in (1, 0, UNKNOWN))
+                ok = type(v) is int and (abs(v) <= LARGEST if spec.type == "int" else v in (1, 0, UNKNOWN))
             if not ok:
                 raise ValueError(f"{v!r} is not a value '{cond.fact}' can hold: {cond!r}")
         return cond
@@ -365,6 +368,8 @@ def _check_value(spec, op: str, v: Any) -> None:
     elif spec.type == "int":
         if isinstance(v, bool) or not isinstance(v, int):
             raise ValueError(f"'{spec.name}' is a whole number, not {v!r}")
+        if abs(v) > LARGEST:
+            raise ValueError(f"'{spec.name}' is compared with {v}; a number in a condition must be between -{LARGEST:,} and {LARGEST:,}")
     else:
         if op not in ("eq", "ne", "in", "not_in"):
             raise ValueError(f"'{spec.name}' is one of a list of words: compare it with eq, ne, in or not_in")

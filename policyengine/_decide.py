@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
-from datetime import date
+from collections import OrderedDict
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Union
+
+from pydantic import BaseModel
 
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._facts import flatten
 from ._models import Citation, Decision, Finding, Outcome, Visit
 from ._pack import CompiledPack, PackBase, compile_pack, load_pack
 from ._validation import validate
+from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
 from ._yaml import Loaded, from_mapping, load_file
 
 ENGINES = ("durable", "python")
@@ -37,27 +42,102 @@ def parse_visit(data: VisitLike | Loaded, file: str = "<visit>") -> Visit:
         return validate(Visit, loaded)
     except InputError:
         raise
-    except Exception as exc:  # a value pydantic cannot even inspect (an odd object deep inside)
-        raise InputError(Problem(loaded.file, None, None, f"not plain data: {exc}")) from None
+    except Exception as exc:
+        # Plain data (what files give) runs no code of the caller's while it is validated, so the
+        # exception came from elsewhere (a signal handler, a bug): not bad input. Only an odd object
+        # deep inside a caller's mapping makes it bad input.
+        odd = _not_plain(loaded.data)
+        if odd is None:
+            raise
+        raise InputError(Problem(loaded.file, None, None, f"not plain data: {odd} ({exc!r})")) from None
+
+
+_PLAIN = (str, int, float, bool, type(None), datetime, date)
+
+
+def _not_plain(data: Any, depth: int = 0) -> Optional[str]:
+    """What in ``data`` is not plain data (mappings, lists, text, numbers, dates, policyengine's own
+    models), or None when all of it is."""
+    if depth > NESTING_DEPTH:
+        return "data nested too deeply"
+    if type(data) in (dict, list, tuple):
+        items = data.items() if type(data) is dict else enumerate(data)
+        for key, value in items:
+            if type(data) is dict and type(key) is not str:
+                return f"a key of type {type(key).__name__}"
+            found = _not_plain(value, depth + 1)
+            if found:
+                return found
+        return None
+    if type(data) in _PLAIN or isinstance(data, BaseModel) and type(data).__module__.startswith("policyengine."):
+        return None
+    return f"a value of type {type(data).__name__}"
 
 
 def load_visit(path: str | Path) -> Visit:
     """Read a visit from a YAML or JSON file; raise :class:`InputError` naming file, line and field."""
-    return parse_visit(load_file(path))
+    return parse_visit(load_file(path, VISIT_FILE_BYTES))
+
+
+class EngineUnavailableError(InputError):
+    """An engine was asked for that cannot run on this Python (durable-rules does not import on 3.13)."""
+
+
+def available_engines() -> tuple[str, ...]:
+    """The engines that can be used on this Python: ``("durable", "python")`` where durable-rules
+    imports (3.11, 3.12), ``("python",)`` where it does not (3.13)."""
+    from ._engine_durable import available
+
+    return ENGINES if available() else ("python",)
+
+
+def default_engine() -> str:
+    """The engine used when none is named: ``durable`` where it is available, else ``python`` (which
+    gives the same decisions)."""
+    return available_engines()[0]
+
+
+def resolve_engine(engine: Optional[str]) -> str:
+    """``engine`` checked (``None`` is the default); raise :class:`InputError` saying what to do."""
+    if engine is None:
+        return default_engine()
+    if engine not in ENGINES:
+        raise InputError(Problem("<engine>", None, None, f"unknown engine '{engine}'; use one of: {', '.join(ENGINES)}"))
+    if engine not in available_engines():
+        from ._engine_durable import unavailable_reason
+
+        raise EngineUnavailableError(
+            Problem(
+                "<engine>",
+                None,
+                None,
+                f"the '{engine}' engine is not available: {unavailable_reason()}. Use the 'python' engine "
+                "(the default here), which gives the same decisions, or Python 3.11 or 3.12 for durable-rules",
+            )
+        )
+    return engine
+
+
+#: Compiled engines kept: about 1 MB each (durable-rules' rulesets and the compiled conditions).
+#: A pack spread over several rulesets (a very large pack) counts once per ruleset.
+ENGINE_CACHE_SIZE = 32
 
 
 class _Engines:
-    """Compiled packs and engines, built once per pack content and engine kind.
+    """Compiled packs and engines, built once per pack content and engine kind, least recently used
+    dropped beyond :data:`ENGINE_CACHE_SIZE` (a dropped durable engine's rulesets are freed once no
+    check is using it).
 
-    A pack's digest hashes its whole content (about 150 us), so it is remembered per pack object:
-    ``load_pack`` hands back the same object for an unchanged file, and the memo keeps a reference
-    to each pack it has seen, so an ``id`` is never reused while it is a key.
+    A pack's digest hashes its whole content (about 150 us), so it is remembered for the packs seen
+    last: ``load_pack`` hands back the same object for an unchanged file.
     """
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._engines: dict[tuple, Any] = {}
-        self._digests: dict[int, tuple[PackBase, str]] = {}
+        # Re-entrant: an interrupt can land between a block's end and the lock's release (CPython
+        # runs the release as ordinary code), and a caller that catches it and goes on must not hang.
+        self._lock = threading.RLock()
+        self._engines: OrderedDict[tuple, Any] = OrderedDict()
+        self._digests: OrderedDict[int, tuple[PackBase, str]] = OrderedDict()
 
     def digest(self, pack: PackBase) -> str:
         seen = self._digests.get(id(pack))
@@ -65,27 +145,44 @@ class _Engines:
             return seen[1]
         digest = pack.digest
         with self._lock:
-            if len(self._digests) > 256:
-                self._digests.clear()
             self._digests[id(pack)] = (pack, digest)
+            while len(self._digests) > ENGINE_CACHE_SIZE:
+                self._digests.popitem(last=False)
         return digest
 
-    def get(self, pack: PackBase, engine: str):
-        if engine not in ENGINES:
-            raise InputError(
-                Problem("<engine>", None, None, f"unknown engine '{engine}'; use one of: {', '.join(ENGINES)}")
-            )
+    def get(self, pack: PackBase, engine: Optional[str]):
+        engine = resolve_engine(engine)
         key = (self.digest(pack), engine)
-        found = self._engines.get(key)
-        if found is not None and not getattr(found, "broken", False):
-            return found
         with self._lock:
             found = self._engines.get(key)
-            # An engine whose session was abandoned by the hang guard is replaced, never reused.
-            if found is None or getattr(found, "broken", False):
+            # An engine abandoned after an interrupted or failed check is replaced, never reused.
+            if found is None or found.broken:
                 found = build_engine(pack, engine)
                 self._engines[key] = found
+                size = 0
+                for cached_key in list(reversed(self._engines)):
+                    size += _weight(self._engines[cached_key])
+                    if size > ENGINE_CACHE_SIZE and cached_key != key:
+                        del self._engines[cached_key]
+            else:
+                self._engines.move_to_end(key)
             return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._engines.clear()
+            self._digests.clear()
+
+    def after_fork_in_child(self) -> None:
+        # Another thread may have held the lock at the fork; engines built before it are dropped
+        # (their durable-rules sessions are the parent's).
+        self._lock = threading.RLock()
+        self._engines = OrderedDict()
+        self._digests = OrderedDict()
+
+
+def _weight(engine) -> int:
+    return len(getattr(engine, "rulesets", ())) or 1
 
 
 def build_engine(pack: PackBase, engine: str):
@@ -111,6 +208,8 @@ def make_engine(compiled: CompiledPack, engine: str):
 
 
 _engines = _Engines()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _engines.after_fork_in_child())
 
 
 def visit_json(visit: Visit) -> dict:
@@ -126,7 +225,7 @@ def visit_digest(visit: Visit) -> str:
 def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], today: Optional[date] = None) -> Decision:
     """The decision for ``visit`` given the ids of the rules that fired."""
     pack = compiled.pack
-    rules = _rules_of(compiled)
+    rules = compiled.rules_by_id
     as_json = None  # only a remedy needs the visit as JSON; most findings do not
     findings = []
     for rule_id in fired:
@@ -163,32 +262,6 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
     )
 
 
-_rule_memo: dict[int, tuple[CompiledPack, dict]] = {}
-
-
-def _rules_of(compiled: CompiledPack) -> dict:
-    """Rule id -> (rule, its citation), built once per compiled pack (citations are frozen)."""
-    seen = _rule_memo.get(id(compiled))
-    if seen is not None and seen[0] is compiled:
-        return seen[1]
-    pack = compiled.pack
-    rules = {
-        r.rule.id: (
-            r.rule,
-            Citation(
-                document=r.rule.citation.document or pack.document,
-                section=r.rule.citation.section,
-                quote=r.rule.citation.quote,
-            ),
-        )
-        for r in compiled.rules
-    }
-    if len(_rule_memo) > 256:
-        _rule_memo.clear()
-    _rule_memo[id(compiled)] = (compiled, rules)
-    return rules
-
-
 def review_reminder(pack: PackBase) -> Finding:
     due = pack.review_due
     when = f"{due.day} {due:%B %Y}"  # type: ignore[union-attr]
@@ -206,7 +279,7 @@ def review_reminder(pack: PackBase) -> Finding:
     )
 
 
-def decide(pack: PackBase, visit: Visit, engine: str = "durable", today: Optional[date] = None) -> Decision:
+def decide(pack: PackBase, visit: Visit, engine: Optional[str] = None, today: Optional[date] = None) -> Decision:
     """Decide ``visit`` under ``pack`` with the named engine. Never returns "permitted" on error."""
     return decide_with(_engines.get(pack, engine), visit, today)
 
@@ -227,7 +300,7 @@ def decide_with(runner, visit: Visit, today: Optional[date] = None) -> Decision:
 def check(
     visit: VisitLike,
     school: Optional[str] = None,
-    engine: str = "durable",
+    engine: Optional[str] = None,
     *,
     registry=None,
     today: Optional[date] = None,
@@ -237,7 +310,8 @@ def check(
 
     ``visit`` is a :class:`Visit` or a mapping of its fields. ``school`` is a pack id (or a pack
     file path); it may be omitted when the visit names its school. ``engine`` is ``"durable"``
-    (durable-rules) or ``"python"``; both give the same decisions. ``today`` (a ``date``) adds a
+    (durable-rules) or ``"python"``; both give the same decisions. By default durable where it is
+    available (see :func:`available_engines`), else python. ``today`` (a ``date``) adds a
     reminder when the policy is overdue for review; it defaults to the system date.
 
     Decision listeners (plugins) are told of the decision with a :class:`VisitSummary` of the visit,

@@ -10,6 +10,7 @@ from ._pack import CompiledPack
 
 class PythonEngine:
     name = "python"
+    broken = False  # pure Python: an interrupt leaves nothing half done
 
     def __init__(self, compiled: CompiledPack):
         self.compiled = compiled
@@ -19,5 +20,6 @@ class PythonEngine:
         """The ids of the rules whose condition holds for ``fact``."""
         return {rid for rid, holds in self._rules if holds(fact)}
 
-    def fired_many(self, facts: list[dict]) -> list[set[str]]:
+    def fired_many(self, facts: list[dict], batch: int = 1) -> list[set[str]]:
+        """The rules that fire for each fact, in order (``batch`` is the durable engine's; unused)."""
         return [self.fired(f) for f in facts]

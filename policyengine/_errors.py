@@ -20,6 +20,13 @@ class Problem:
     field: str | None = None
     severity: str = "error"
 
+    def __post_init__(self) -> None:
+        # A message may quote the input back; a hostile input must not make a hostile message.
+        from ._limits import clipped
+
+        if len(self.message) > 500:
+            object.__setattr__(self, "message", clipped(self.message))
+
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:

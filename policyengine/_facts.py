@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from ._models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES, Visit
+from ._limits import STAFF
+from ._models import APPROVERS, DAY_MINUTES, DBS_LEVELS, PURPOSES, STAFF_ROLES, Visit
 
 UNKNOWN = -1
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -87,6 +88,24 @@ FACT_FIELDS: tuple[FactField, ...] = (
     _f("upstairs_escort", "bool", "accompanied upstairs by a responsible adult"),
 )
 FIELDS: dict[str, FactField] = {f.name: f for f in FACT_FIELDS}
+
+#: The whole numbers each int fact holds, for every visit the model accepts: (lowest, highest, values
+#: excluded between them), ``UNKNOWN`` included where the fact may be not known. The visit model
+#: bounds its numbers (minutes to a day, staff to ``STAFF``) so that the satisfiability proofs
+#: (``_satisfy``) reason over exactly what both engines can see.
+INT_DOMAINS: dict[str, tuple[int, int, frozenset]] = {
+    "duration_minutes": (UNKNOWN, DAY_MINUTES, frozenset({0})),
+    "start_minute": (0, DAY_MINUTES - 1, frozenset()),
+    # start + duration, and a known duration is at least a minute.
+    "end_minute": (UNKNOWN, 2 * DAY_MINUTES - 1, frozenset({0})),
+    "staff_count": (1, STAFF, frozenset()),
+    "trained_count": (0, STAFF, frozenset()),
+    "check_in_interval": (UNKNOWN, DAY_MINUTES, frozenset({0})),
+    "minutes_waited": (UNKNOWN, DAY_MINUTES, frozenset()),
+    **{f"role_{r}": (0, STAFF, frozenset()) for r in STAFF_ROLES},
+}
+#: What the proofs assume of an int fact missing from INT_DOMAINS: wide, so they stay sound.
+WIDE_DOMAIN: tuple[int, int, frozenset] = (UNKNOWN, 10**9, frozenset())
 # The engine's own bookkeeping: a unique number per check (durable-rules refuses an identical fact twice).
 CHECK_ID = "check_ref"
 

@@ -12,6 +12,7 @@ import copy
 from contextvars import ContextVar
 
 from ._errors import InputError, Problem
+from ._limits import EXTENDS_DEPTH
 from ._yaml import Loaded
 
 _NOT_INHERITED = {"id", "extends", "overrides", "removes", "rules", "examples", "catalogue", "example_base", "version"}
@@ -47,6 +48,8 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
     if parent_id in chain:
         loop = " -> ".join(chain[chain.index(parent_id):] + (parent_id,))
         raise problem("extends", f"'extends: {parent_id}' makes a loop of packs extending each other ({loop})")
+    if len(chain) >= EXTENDS_DEPTH:
+        raise problem("extends", f"'extends: {parent_id}' makes a chain of more than {EXTENDS_DEPTH} packs extending each other")
     from ._pack import load_pack
 
     token = _resolving.set(chain)

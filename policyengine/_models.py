@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
+from ._limits import STAFF, TEXT_CHARS, shown
+
 LONDON = ZoneInfo("Europe/London")
 
 Purpose = Literal[
@@ -58,8 +60,13 @@ Animals = Literal["none", "present", "unknown"]
 InvitedInBy = Literal["responsible_adult", "child", "nobody"]
 MeetingRoom = Literal["doorstep", "ground_floor", "upstairs", "child_bedroom"]
 
-NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-PositiveInt = Annotated[StrictInt, Field(gt=0)]
+#: The longest span of minutes a visit states (a duration, a wait, a check-in interval): one day.
+#: Numbers are bounded so that what the satisfiability proofs assume is what a visit can hold.
+DAY_MINUTES = 1440
+
+Minutes = Annotated[StrictInt, Field(ge=0, le=DAY_MINUTES)]
+PositiveMinutes = Annotated[StrictInt, Field(gt=0, le=DAY_MINUTES)]
+Text = Annotated[str, Field(max_length=TEXT_CHARS)]
 
 
 class _Strict(BaseModel):
@@ -82,14 +89,14 @@ class StaffMember(_Strict):
 class CheckIn(_Strict):
     """The contact plan agreed with the office."""
 
-    interval_minutes: Optional[PositiveInt] = None
+    interval_minutes: Optional[PositiveMinutes] = None
     code_word_agreed: Optional[StrictBool] = None
 
 
 class OutOfHours(_Strict):
     """For a visit outside school or office hours."""
 
-    justification: Optional[str] = Field(None, description="why it must be out of hours; a short reason, no personal details")
+    justification: Optional[Text] = Field(None, description="why it must be out of hours; a short reason, no personal details")
     responsible_contact: Optional[StrictBool] = Field(None, description="a named colleague will check on the staff's welfare")
 
 
@@ -105,7 +112,7 @@ class OnArrival(_Strict):
     """What staff find at the door. Absent before the visit."""
 
     parents_present: Optional[StrictBool] = None
-    minutes_waited: Optional[NonNegativeInt] = Field(None, description="minutes since the arranged start")
+    minutes_waited: Optional[Minutes] = Field(None, description="minutes since the arranged start (at most a day)")
     responsible_adult_present: Optional[StrictBool] = None
     invited_in_by: Optional[InvitedInBy] = None
     animals_secured: Optional[StrictBool] = None
@@ -119,16 +126,16 @@ class OnArrival(_Strict):
 class Visit(_Strict):
     """A proposed home visit: facts, not people (no names, addresses or health details)."""
 
-    school: Optional[str] = Field(None, description="rule pack id; may be given separately")
+    school: Optional[Text] = Field(None, description="rule pack id; may be given separately")
     purpose: Purpose
     urgency: Literal["planned", "emergency"] = "planned"
-    case_ref: Optional[str] = Field(None, description="an opaque reference for the caller's records")
+    case_ref: Optional[Text] = Field(None, description="an opaque reference for the caller's records")
     start: datetime = Field(
         description="arranged start, ISO 8601; a time without an offset is Europe/London local time"
     )
-    duration_minutes: Optional[PositiveInt] = None
+    duration_minutes: Optional[PositiveMinutes] = Field(None, description="expected length in minutes (at most a day)")
     first_visit: Optional[StrictBool] = None
-    staff: list[StaffMember] = Field(min_length=1)
+    staff: list[StaffMember] = Field(min_length=1, max_length=STAFF)
     approvals: list[Approver] = Field(default_factory=list)
     lone_visit_approved_by: Optional[Approver] = None
     parents_informed: Optional[StrictBool] = None
@@ -149,7 +156,7 @@ class Visit(_Strict):
                 moment = datetime.fromisoformat(value.strip())
             except ValueError:
                 raise ValueError(
-                    f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00Z"
+                    f"{shown(value)} is not an ISO 8601 date and time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00Z"
                 ) from None
         else:
             raise ValueError("must be an ISO 8601 date and time written as text, e.g. '2026-11-23T10:00'")

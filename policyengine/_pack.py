@@ -6,9 +6,10 @@ import hashlib
 import json
 import re
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from ._conditions import Condition, compile_python, normalise
 from ._errors import InputError, PluginError, Problem, UnknownSchoolError
 from ._facts import Clock
-from ._models import Outcome
+from ._models import Citation, Outcome
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
 from ._yaml import Loaded, load_file, read_text
@@ -251,8 +252,8 @@ def peek_pack_id(path: Path) -> str:
     anything else is parsed. :func:`load_pack` checks the id again when it loads the pack.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = read_text(path)
+    except InputError:  # load_file below says why
         text = ""
     found = _ID_LINE.findall(text)
     if len(found) == 1:
@@ -307,7 +308,11 @@ def _cache_key(path: Path) -> tuple:
     return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-_pack_cache: dict[tuple, PackBase] = {}
+#: Loaded packs by file (path, modification time, size) or plugin data; the least recently used are
+#: dropped beyond this many, so a long-running process that sees a pack edited again and again keeps
+#: a bounded number of versions (each holds its parsed YAML and positions).
+PACK_CACHE_SIZE = 32
+_pack_cache: OrderedDict[tuple, PackBase] = OrderedDict()
 
 
 def load_pack(school: str | Path, *, registry=None) -> PackBase:
@@ -329,14 +334,18 @@ def load_pack(school: str | Path, *, registry=None) -> PackBase:
             raise InputError(Problem(str(path), None, None, "file not found")) from None
     cached = _pack_cache.get(key)
     if cached is not None and (loaded is None or cached._loaded is loaded):
+        try:
+            _pack_cache.move_to_end(key)
+        except KeyError:  # dropped by another thread meanwhile
+            pass
         return cached
     pack = parse_pack(loaded if loaded is not None else load_file(path), registry)
     if path is not None and path != Path(school) and pack.id != school:  # found by id: was the id read right?
         line, col = pack._loaded.position(("id",))
         raise InputError(Problem(str(path), line, col, f"this pack was offered as '{school}' but its id is '{pack.id}'"))
-    if len(_pack_cache) > 256:
-        _pack_cache.clear()
     _pack_cache[key] = pack
+    while len(_pack_cache) > PACK_CACHE_SIZE:
+        _pack_cache.popitem(last=False)
     return pack
 
 
@@ -394,6 +403,21 @@ class CompiledPack:
             if r.rule.id == rule_id:
                 return r
         raise KeyError(rule_id)
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, tuple[Rule, Citation]]:
+        """Rule id -> (the rule, its citation), built once (citations are frozen)."""
+        return {
+            r.rule.id: (
+                r.rule,
+                Citation(
+                    document=r.rule.citation.document or self.pack.document,
+                    section=r.rule.citation.section,
+                    quote=r.rule.citation.quote,
+                ),
+            )
+            for r in self.rules
+        }
 
 
 def compile_pack(pack: PackBase) -> CompiledPack:

@@ -1,4 +1,5 @@
-"""What makes a well-formed pack unusable: quotes not in its policy, rules that can never fire.
+"""What makes a well-formed pack unusable: quotes not in its policy, rules that can never fire, rules
+beyond what the durable engine can run (``_durable_form.limit_problem``).
 
 Loading a pack (``check``) and ``policyengine lint`` both run these, so whatever lint reports as an
 error is exactly what ``check`` refuses. A citation is only honest if its words are in the policy,
@@ -12,7 +13,8 @@ from typing import Optional
 
 from ._errors import Problem
 from ._quotes import folded_source, quote_in
-from ._satisfy import satisfiable
+from ._durable_form import limit_problem
+from ._satisfy import always, satisfiable
 from ._yaml import Loaded
 
 
@@ -65,6 +67,9 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str]) -> list[Problem]:
             problems.append(at(loaded, ("review_due_text",), "error",
                                "review_due_text is not in the policy text; copy the document's words"))
     for i, rule in enumerate(rules):
-        if not satisfiable(pack.condition(rule)):
+        condition = pack.condition(rule)
+        if not satisfiable(condition):
             problems.append(at(loaded, ("rules", i), "error", f"rule '{rule.id}' can never fire: no visit meets its condition"))
+        elif (beyond := limit_problem(condition)) and not always(condition):
+            problems.append(at(loaded, ("rules", i), "error", f"rule '{rule.id}': {beyond}"))
     return problems

@@ -391,7 +391,7 @@ def _short(value: Any) -> str:
 
 
 _default: Optional[Registry] = None
-_default_lock = threading.Lock()
+_default_lock = threading.RLock()  # re-entrant: see _decide._Engines
 
 
 def default_registry() -> Registry:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ._conditions import FALSE, All, AnyOf, Compare, Condition, all_of, negate, normalise
-from ._facts import FIELDS, UNKNOWN, enum_values
+from ._facts import FIELDS, INT_DOMAINS, UNKNOWN, WIDE_DOMAIN, enum_values
 
 
 _MAX_TERMS = 512
@@ -43,16 +43,6 @@ def _dnf(cond: Condition) -> Optional[list[list[Compare]]]:
     raise TypeError(cond)
 
 
-_INT_RANGES = {
-    "start_minute": (0, 1439),
-    "staff_count": (1, 10**6),
-    "check_in_interval": (UNKNOWN, 10**6),
-    "duration_minutes": (UNKNOWN, 10**6),
-    "minutes_waited": (UNKNOWN, 10**6),
-    "end_minute": (UNKNOWN, 10**7),
-}
-
-
 def _domain(name: str):
     spec = FIELDS[name]
     if spec.type == "bool":
@@ -74,9 +64,10 @@ def _term_satisfiable(term: list[Compare]) -> bool:
             if not domain:
                 return False
             continue
-        lo, hi = _INT_RANGES.get(name, (0, 10**6))
-        # -1 means not known; a known interval or duration is at least 1.
-        excluded: set = {0} if name in ("check_in_interval", "duration_minutes") else set()
+        # Exactly the numbers a visit can give this fact (-1: not known), so "never" and "always"
+        # hold for every visit both engines can see.
+        lo, hi, never = INT_DOMAINS.get(name, WIDE_DOMAIN)
+        excluded: set = set(never)
         for c in comps:
             v = c.value
             if c.op == "eq":

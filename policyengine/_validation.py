@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._errors import InputError, Problem
+from ._limits import shown
 from ._yaml import Loaded
 
 M = TypeVar("M", bound=BaseModel)
@@ -82,29 +83,35 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
             msg += f"; did you mean '{suggestions[0]}'?"
         return msg + " (remove it or correct the spelling)"
     if kind == "literal_error":
-        return f"'{field}' cannot be {value!r}; it must be one of: {ctx.get('expected', '')}"
+        return f"'{field}' cannot be {shown(value)}; it must be one of: {ctx.get('expected', '')}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"'{field}' must be true or false, not {value!r}"
+        return f"'{field}' must be true or false, not {shown(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"'{field}' must be a whole number, not {value!r}"
+        return f"'{field}' must be a whole number, not {shown(value)}"
     if kind in ("string_type",):
-        return f"'{field}' must be text, not {value!r}"
+        return f"'{field}' must be text, not {shown(value)}"
     if kind in ("list_type",):
-        return f"'{field}' must be a list, not {value!r}"
+        return f"'{field}' must be a list, not {shown(value)}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"'{field}' must be a mapping of fields, not {value!r}"
+        return f"'{field}' must be a mapping of fields, not {shown(value)}"
     if kind == "greater_than_equal":
-        return f"'{field}' must be at least {ctx.get('ge')}, not {value!r}"
+        return f"'{field}' must be at least {ctx.get('ge')}, not {shown(value)}"
     if kind == "greater_than":
-        return f"'{field}' must be more than {ctx.get('gt')}, not {value!r}"
+        return f"'{field}' must be more than {ctx.get('gt')}, not {shown(value)}"
     if kind == "less_than_equal":
-        return f"'{field}' must be at most {ctx.get('le')}, not {value!r}"
+        return f"'{field}' must be at most {ctx.get('le')}, not {shown(value)}"
     if kind == "too_short":
         return f"'{field}' needs at least {ctx.get('min_length')} item(s)"
     if kind == "string_too_short":
         return f"'{field}' must not be empty"
+    if kind == "string_too_long":
+        return f"'{field}' is longer than {ctx.get('max_length'):,} characters"
+    if kind == "too_long":
+        return f"'{field}' has more than {ctx.get('max_length'):,} items"
+    if kind == "recursion_loop":
+        return f"'{field}' is nested too deeply"
     if kind == "string_pattern_mismatch":
-        return f"'{field}' is not in the expected form ({ctx.get('pattern')}): {value!r}"
+        return f"'{field}' is not in the expected form ({ctx.get('pattern')}): {shown(value)}"
     if kind == "union_tag_invalid":
         tags = ctx.get("expected_tags", "")
         got = ctx.get("tag")

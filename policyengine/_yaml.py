@@ -12,7 +12,9 @@ becomes 570, dates become ``date`` objects, a repeated key silently wins). This 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ._errors import InputError, Problem
+from ._limits import FILE_BYTES, NESTING_DEPTH, NUMBER_DIGITS
 
 Path_ = tuple  # a path into loaded data: keys and list indexes
 
@@ -53,10 +56,14 @@ class _YamlProblem(Exception):
 
 
 class _Strict:
-    """Refuses aliases and tags as nodes are composed (mixed into both loaders)."""
+    """Refuses aliases, tags and deep nesting as nodes are composed (mixed into both loaders)."""
+
+    _depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
+        if self._depth >= NESTING_DEPTH:
+            raise _YamlProblem(event.start_mark, f"nested more than {NESTING_DEPTH} levels deep")
         if isinstance(event, yaml.AliasEvent):
             raise _YamlProblem(event.start_mark, "aliases (*name) are not allowed; write the value out in full")
         tag = getattr(event, "tag", None)
@@ -65,7 +72,11 @@ class _Strict:
             raise _YamlProblem(
                 event.start_mark, f"YAML tags such as '{tag}' are not allowed; remove the tag and write a plain value"
             )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Loader(_Strict, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver):
@@ -124,6 +135,8 @@ def _scalar(node: ScalarNode):
     if tag == "tag:yaml.org,2002:bool":
         return value.lower() == "true"
     if tag == "tag:yaml.org,2002:int":
+        if len(value.lstrip("+-")) > NUMBER_DIGITS:
+            raise _YamlProblem(node.start_mark, f"a whole number of more than {NUMBER_DIGITS} digits is not allowed")
         return int(value)
     if tag == "tag:yaml.org,2002:float":
         return float(value)
@@ -189,10 +202,20 @@ def _load(loader, text: str, file: str) -> Loaded:
         line, col = _mark(mark) if mark else (None, None)
         what = exc.problem or exc.context or "not valid YAML"
         raise _malformed(Problem(file, line, col, f"not valid YAML: {what}")) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: say where it is
+        line, col = _offset(text, exc.position)
+        what = f"the character {exc.character!r}" if isinstance(exc.character, str) else "a byte"
+        raise _malformed(Problem(file, line, col, f"not valid YAML: {what} is not allowed here")) from None
     except yaml.YAMLError as exc:
         raise _malformed(Problem(file, None, None, f"not valid YAML: {exc}")) from None
     finally:
         loader.dispose()
+
+
+def _offset(text: str, position: int) -> tuple[int, int]:
+    """The (line, column) of a character offset, lines counted at newlines."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 def _malformed(problem: Problem) -> InputError:
@@ -201,25 +224,84 @@ def _malformed(problem: Problem) -> InputError:
     return error
 
 
-def read_text(path: str | Path) -> str:
-    """A UTF-8 text file (a pack, a visit, a policy text); :class:`InputError` saying why it cannot be read."""
+def open_regular(path: str | Path) -> int:
+    """A descriptor open for reading on ``path``, which must be a regular file; :class:`InputError`
+    saying why not. A FIFO, a device (``/dev/zero``), a socket or a directory is refused before
+    anything is read: it is opened without blocking, then checked."""
     name = str(path)
     try:
-        return Path(path).read_bytes().decode("utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(Problem(name, None, None, "file not found")) from None
     except IsADirectoryError:
         raise InputError(Problem(name, None, None, "is a directory, not a file")) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(name, None, None, f"not UTF-8 text (byte {exc.start})")) from None
     except OSError as exc:
         raise InputError(Problem(name, None, None, f"cannot read the file: {exc.strerror}")) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(Problem(name, None, None, "is a directory, not a file"))
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "not a regular file"
+            )
+            raise InputError(Problem(name, None, None, f"is {kind}, not a regular file; give a file"))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
-def load_file(path: str | Path) -> Loaded:
+def read_bytes(path: str | Path, limit: int = FILE_BYTES) -> bytes:
+    """The bytes of a regular file (see :func:`open_regular`) of at most ``limit`` bytes, never
+    reading more than ``limit`` + 1; :class:`InputError` saying why it cannot be read."""
+    name = str(path)
+    fd = open_regular(path)
+    chunks, size = [], 0
+    try:
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise InputError(Problem(name, None, None, f"cannot read the file: {exc.strerror}")) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise InputError(Problem(name, None, None, f"the file is larger than {size_words(limit)}, the limit for this file"))
+    return b"".join(chunks)
+
+
+def size_words(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+def decode(data: bytes, name: str, line_offset: int = 0) -> str:
+    """UTF-8 text (a BOM at the start dropped); :class:`InputError` at the line of a bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1 + line_offset
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(Problem(name, line, col, f"not UTF-8 text (byte 0x{data[exc.start]:02x})")) from None
+
+
+def read_text(path: str | Path, limit: int = FILE_BYTES) -> str:
+    """A UTF-8 text file (a pack, a visit, a policy text) of at most ``limit`` bytes;
+    :class:`InputError` saying why it cannot be read."""
+    return decode(read_bytes(path, limit), str(path))
+
+
+def load_file(path: str | Path, limit: int = FILE_BYTES) -> Loaded:
     """Read and parse a YAML or JSON file. Raises :class:`InputError` if it cannot be read."""
     name = str(path)
-    text = read_text(path)
+    text = read_text(path, limit)
     if not text.strip():
         raise InputError(Problem(name, 1, 1, "the file is empty"))
     return loads(text, name)

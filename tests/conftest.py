@@ -15,7 +15,14 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from policyengine._engine_durable import available, unavailable_reason
+
+#: For tests of the durable engine itself: skipped, with the reason shown, where durable-rules does
+#: not import (Python 3.13).
+requires_durable = pytest.mark.skipif(not available(), reason=f"needs the durable engine: {unavailable_reason()}")
 
 _COMMON = dict(
     deadline=None,

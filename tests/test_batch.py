@@ -141,7 +141,7 @@ def test_an_engine_failure_in_bulk_is_an_error_not_a_decision(monkeypatch):
 
 def test_a_lost_result_is_an_error(monkeypatch):
     runner = _engines.get(load_pack(KINDS), "python")
-    monkeypatch.setattr(runner, "fired_many", lambda facts: [set() for _ in facts[1:]])
+    monkeypatch.setattr(runner, "fired_many", lambda facts, batch=1: [set() for _ in facts[1:]])
     with pytest.raises(DecisionError, match="number of results"):
         check_many(mixed_visits(3), school=KINDS, engine="python")
 
