@@ -8,7 +8,7 @@
 """
 
 from ._batch import check_many
-from ._decide import ENGINES, check, decide, load_visit, parse_visit
+from ._decide import ENGINES, EngineUnavailableError, available_engines, check, decide, default_engine, load_visit, parse_visit
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._models import (
     CheckIn,
@@ -33,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ENGINES",
+    "EngineUnavailableError",
     "CheckIn",
     "Citation",
     "Decision",
@@ -52,11 +53,13 @@ __all__ = [
     "UnknownSchoolError",
     "Visit",
     "VisitSummary",
+    "available_engines",
     "available_packs",
     "check",
     "check_many",
     "combined_remedy",
     "decide",
+    "default_engine",
     "hookimpl",
     "load_pack",
     "load_visit",

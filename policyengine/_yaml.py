@@ -178,16 +178,18 @@ def loads(text: str, file: str = "<input>") -> Loaded:
     """Parse one YAML (or JSON) document from ``text``. Raises :class:`InputError`."""
     if _CParser is not None:
         try:
-            return _load(_FastLoader(text), text, file)
+            return _load(_FastLoader, text, file)
         except InputError as exc:
             if not getattr(exc, "malformed", False):
                 raise
         # Malformed YAML: parse again in Python, whose message says what was expected and where.
-    return _load(_Loader(text), text, file)
+    return _load(_Loader, text, file)
 
 
-def _load(loader, text: str, file: str) -> Loaded:
+def _load(make_loader, text: str, file: str) -> Loaded:
+    loader = None
     try:
+        loader = make_loader(text)  # the reader checks every character as it is built
         node = loader.get_single_node()
         if node is None:
             raise InputError(Problem(file, 1, 1, "the file is empty"))
@@ -204,12 +206,14 @@ def _load(loader, text: str, file: str) -> Loaded:
         raise _malformed(Problem(file, line, col, f"not valid YAML: {what}")) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: say where it is
         line, col = _offset(text, exc.position)
-        what = f"the character {exc.character!r}" if isinstance(exc.character, str) else "a byte"
-        raise _malformed(Problem(file, line, col, f"not valid YAML: {what} is not allowed here")) from None
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character) if isinstance(exc.character, int) else None
+        what = f"the character {char!r}" if char else "a character"
+        raise _malformed(Problem(file, line, col, f"not valid YAML: {what} is not allowed (control characters must not appear in text)")) from None
     except yaml.YAMLError as exc:
         raise _malformed(Problem(file, None, None, f"not valid YAML: {exc}")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _offset(text: str, position: int) -> tuple[int, int]:

@@ -180,7 +180,7 @@ def test_libyaml_and_python_loaders_give_the_same_data_and_positions(pack):
     if _yaml._CParser is None:
         pytest.skip("PyYAML was built without libyaml")
     text = pack.read_text(encoding="utf-8")
-    fast, slow = (_yaml._load(L(text), text, "x") for L in (_yaml._FastLoader, _yaml._Loader))
+    fast, slow = (_yaml._load(L, text, "x") for L in (_yaml._FastLoader, _yaml._Loader))
     assert fast.data == slow.data and fast.positions == slow.positions
 
 
