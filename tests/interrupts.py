@@ -3,14 +3,14 @@
 Run as a script in a child process (``tests/test_interrupts.py`` does), because the failure this
 guards against includes durable-rules crashing the interpreter:
 
-    python -m tests.interrupts SCOPE ENGINE EXCEPTION [--broken]
+    python -m tests.interrupts SCOPE ENGINE EXCEPTION [--subjects check,check_many,audit] [--visits N] [--broken]
 
 ``SCOPE`` is ``engine`` (every line durable-rules' Python layer and policyengine's engine modules
 run, every call into them included), ``actions`` (the start of every action durable-rules runs) or
 ``check`` (every line of policyengine's own code during ``check``); ``ENGINE`` is ``durable`` or
 ``python``; ``EXCEPTION`` is ``KeyboardInterrupt`` or ``TimeoutError`` (what a signal handler for an
-alarm raises). The subject is ``check``, ``check_many`` (three visits in one batch) and ``audit``
-(the command, three lines). For each point N the check runs with a trace hook (``sys.settrace``)
+alarm raises). The subject is ``check``, ``check_many`` (three visits in one batch, or ``--visits N``) and ``audit``
+(the command, as many lines). For each point N the check runs with a trace hook (``sys.settrace``)
 that raises at the N-th event; then a check runs untraced. Printed (JSON): how many points, how
 many runs raised, how many gave the uninterrupted decisions, and the points where a run gave other
 decisions or the check after it did. ``--broken`` runs the same against durable-rules' own action
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import durable.engine  # noqa: E402
 
 import policyengine  # noqa: E402
-from policyengine import DecisionError, check, check_many  # noqa: E402
+from policyengine import DecisionError, PolicyEngineError, check, check_many  # noqa: E402
 from policyengine._cli import main  # noqa: E402
 from tests.scenarios import TODAY  # noqa: E402
 from tests.visits import arrived, visit  # noqa: E402
@@ -83,16 +82,17 @@ class Injector:
             raise self.exc("injected at point %d" % self.at)
 
 
-def subjects(engine: str, scratch: Path):
+def subjects(engine: str, scratch: Path, count: int = len(VISITS)):
+    visits = VISITS[:count]
     source = scratch / "term.jsonl"
-    source.write_text("".join(json.dumps(v) + "\n" for v in VISITS), encoding="utf-8")
+    source.write_text("".join(json.dumps(v) + "\n" for v in visits), encoding="utf-8")
     output = scratch / "decisions.jsonl"
 
     def one():
         return [check(VISITS[0], school=SCHOOL, engine=engine, today=TODAY).model_dump(mode="json")]
 
     def many():
-        return [d.model_dump(mode="json") for d in check_many(VISITS, school=SCHOOL, engine=engine, today=TODAY)]
+        return [d.model_dump(mode="json") for d in check_many(visits, school=SCHOOL, engine=engine, today=TODAY)]
 
     def audit():
         if output.exists():
@@ -114,10 +114,12 @@ def subjects(engine: str, scratch: Path):
     return {"check": one, "check_many": many, "audit": audit}
 
 
-def run(scope: str, engine: str, exc: type[BaseException]) -> dict:
+def run(scope: str, engine: str, exc: type[BaseException], only: tuple[str, ...] = (), count: int = len(VISITS)) -> dict:
     report = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for name, subject in subjects(engine, Path(scratch)).items():
+        for name, subject in subjects(engine, Path(scratch), count).items():
+            if only and name not in only:
+                continue
             expected = subject()
             counter = Injector(scope, 0, exc)
             sys.settrace(counter)
@@ -130,7 +132,7 @@ def run(scope: str, engine: str, exc: type[BaseException]) -> dict:
                 sys.settrace(Injector(scope, at, exc))
                 try:
                     got = subject()
-                except (exc, DecisionError):
+                except (exc, PolicyEngineError):  # the exception itself, or an error: never a decision
                     raised += 1
                 else:
                     if got == expected:
@@ -156,5 +158,6 @@ if __name__ == "__main__":
         interrupt_broken.use_swallowing_actions()
         ENGINE_FILES.add(interrupt_broken.__file__)
     exc = {"KeyboardInterrupt": KeyboardInterrupt, "TimeoutError": TimeoutError}[exc_name]
-    os.environ.setdefault("CI", "true")
-    print(json.dumps(run(scope, engine, exc)))
+    only = tuple(sys.argv[sys.argv.index("--subjects") + 1].split(",")) if "--subjects" in sys.argv else ()
+    count = int(sys.argv[sys.argv.index("--visits") + 1]) if "--visits" in sys.argv else len(VISITS)
+    print(json.dumps(run(scope, engine, exc, only, count)))
