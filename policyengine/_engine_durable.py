@@ -125,7 +125,14 @@ def unavailable_reason() -> str | None:
     """Why durable-rules cannot be used here, in one line, or None when it can."""
     if _IMPORT_ERROR is None:
         return None
-    return f"durable-rules does not import on Python {sys.version.split()[0]} ({_IMPORT_ERROR})"
+    version = sys.version.split()[0]
+    if sys.version_info >= (3, 13):
+        return (
+            f"durable-rules 2.0.28, its last release, does not work on Python {version} (it calls "
+            "PyEval_CallObject, which 3.13 removed; fixed upstream in July 2025 but not released), so it "
+            f"is not installed here ({_IMPORT_ERROR})"
+        )
+    return f"durable-rules does not import on Python {version} ({_IMPORT_ERROR})"
 
 
 def _defer_signals():
@@ -169,11 +176,14 @@ def _free_retired() -> None:
 
 
 _fork_held = [False]
+#: How long a fork waits for an engine call in another thread to finish (one call takes
+#: milliseconds); past it the fork goes ahead, and the child does not touch that call's engine.
+FORK_WAIT_SECONDS = 10.0
 
 
 def _before_fork() -> None:
     # Wait for any engine call to finish, so the child's copy of durable-rules is not mid-call.
-    _fork_held[0] = ENGINE_LOCK.acquire(timeout=10)
+    _fork_held[0] = ENGINE_LOCK.acquire(timeout=FORK_WAIT_SECONDS)
 
 
 def _after_fork_in_parent() -> None:

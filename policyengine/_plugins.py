@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import types
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,7 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         # Re-entrant, so a hook that (wrongly) calls back into the registry gets an error, not a deadlock.
         self._lock = threading.RLock()
+        _registries.add(self)
         self._info: dict[str, PluginInfo] = {}
         self._serial = next(_serials)
         self._generation = 0
@@ -392,6 +394,19 @@ def _short(value: Any) -> str:
 
 _default: Optional[Registry] = None
 _default_lock = threading.RLock()  # re-entrant: see _decide._Engines
+_registries: "weakref.WeakSet[Registry]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A lock another thread held at the fork stays held in the child for ever: start with fresh ones.
+    global _default_lock
+    _default_lock = threading.RLock()
+    for registry in list(_registries):
+        registry._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def default_registry() -> Registry:

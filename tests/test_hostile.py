@@ -146,6 +146,47 @@ def test_3_a_child_forked_while_other_threads_decide_decides_correctly():
     assert result["statuses"] == [0] * 20
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_3_a_child_forked_while_another_thread_holds_every_lock_decides_correctly():
+    """The worst moment, made certain: a thread holds the engine lock, the engine cache's lock and the
+    plugin registry's lock when the fork happens."""
+    result = child(
+        """
+        import json, os, signal, threading
+        import policyengine._engine_durable as engine
+        from policyengine import check
+        from policyengine._decide import _engines
+        from policyengine._plugins import _default_lock, default_registry
+        from tests.scenarios import TODAY
+        from tests.visits import arrived
+
+        unsafe = arrived({"staff_feel_unsafe": True})
+        expected = check(unsafe, school="tcat", today=TODAY).model_dump_json()
+        engine.FORK_WAIT_SECONDS = 0.05
+        holding, release = threading.Event(), threading.Event()
+
+        def hold():
+            with engine.ENGINE_LOCK, _engines._lock, _default_lock, default_registry()._lock:
+                holding.set()
+                release.wait()
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        holding.wait()
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(30)
+            os._exit(0 if check(unsafe, school="tcat", today=TODAY).model_dump_json() == expected else 3)
+        _, status = os.waitpid(pid, 0)
+        release.set()
+        thread.join()
+        print(json.dumps({"status": status, "parent_still_decides": check(unsafe, school="tcat", today=TODAY).model_dump_json() == expected}))
+        """,
+        timeout=120,
+    )
+    assert result == {"status": 0, "parent_still_decides": True}
+
+
 # -- 4. The engines disagreed on very large numbers -----------------------------------------------
 
 
