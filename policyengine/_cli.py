@@ -12,7 +12,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from ._errors import InputError, PolicyEngineError
+from ._errors import InputError, PolicyEngineError, Problem
 
 #: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
 COMMANDS = (
@@ -36,11 +36,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def engines_line() -> str:
+    """Which engines work on this Python, the default first, and why one does not."""
+    from ._decide import ENGINES, available_engines
+    from ._engine_durable import unavailable_reason
+
+    here = available_engines()
+    words = [f"{name} (default)" if n == 0 else name for n, name in enumerate(here)]
+    missing = [name for name in ENGINES if name not in here]
+    line = "engines: " + ", ".join(words)
+    if missing:
+        line += f"; {', '.join(missing)} unavailable: {unavailable_reason()}"
+    return line
+
+
+class _Version(argparse.Action):
+    """``--version``: the version, then the engines available here (worked out only when asked)."""
+
+    def __init__(self, option_strings, version: str, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help="show the version and the engines available, and exit"):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+        self.version = version
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=f"{self.version}\n{engines_line()}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description="May this home visit go ahead under the school's policy?")
     from . import __version__
 
-    parser.add_argument("--version", action="version", version=f"policyengine {__version__}")
+    parser.add_argument("--version", action=_Version, version=f"policyengine {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
@@ -56,10 +81,22 @@ def report_input_error(exc: InputError) -> int:
     return EXIT_BAD_INPUT
 
 
+def _engine_option(engine: str) -> None:
+    """An --engine this Python cannot run is bad input for the whole command, said plainly."""
+    from ._decide import resolve_engine
+
+    try:
+        resolve_engine(engine)
+    except InputError as exc:
+        raise InputError([Problem("--engine", None, None, p.message) for p in exc.problems]) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "engine", None) is not None:
+            _engine_option(args.engine)
         return args.run(args)
     except InputError as exc:
         return report_input_error(exc)

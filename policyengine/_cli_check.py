@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("visit", metavar="VISIT_FILE", help="the visit, as YAML or JSON")
     p.add_argument("--school", help="the rule pack id (or a pack file); defaults to the visit's 'school'")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--engine", choices=ENGINES, default="durable")
+    p.add_argument("--engine", choices=ENGINES, default=None, help="durable (the default where it is available) or python")
     p.set_defaults(run=run)
 
 

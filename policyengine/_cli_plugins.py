@@ -44,8 +44,10 @@ def plugins_data(registry: Optional[Registry] = None) -> list[dict]:
 
 
 def render_plugins(registry: Optional[Registry] = None) -> str:
-    """One paragraph per plugin, in the order they were registered."""
-    lines = []
+    """The engines available here, then one paragraph per plugin, in the order they were registered."""
+    from ._cli import engines_line
+
+    lines = [engines_line(), ""]
     for p in plugins_data(registry):
         if p["builtin"]:
             origin = f"built in ({p['distribution']} {p['version']})"

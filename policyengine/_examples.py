@@ -32,8 +32,12 @@ def example_visit(pack: PackBase, index: int) -> dict:
     return merge_patch(pack.example_base or {}, example.visit)
 
 
-def run_examples(pack: PackBase, engines=("durable", "python"), today: Optional[date] = None) -> tuple[int, list[ExampleFailure]]:
-    """Run every example of ``pack`` on each engine; return (examples run, failures)."""
+def run_examples(pack: PackBase, engines: Optional[tuple[str, ...]] = None, today: Optional[date] = None) -> tuple[int, list[ExampleFailure]]:
+    """Run every example of ``pack`` on each engine (by default every engine available here);
+    return (examples run, failures)."""
+    from ._decide import available_engines
+
+    engines = engines or available_engines()
     failures: list[ExampleFailure] = []
     loaded: Optional[Loaded] = pack._loaded
     for index, example in enumerate(pack.examples):

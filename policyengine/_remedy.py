@@ -50,7 +50,7 @@ def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit) -> Optional
     return None
 
 
-def combined_remedy(visit, school: Optional[str] = None, engine: str = "durable", *, registry=None,
+def combined_remedy(visit, school: Optional[str] = None, engine: Optional[str] = None, *, registry=None,
                     today: Optional[date] = None) -> Optional[dict]:
     """One merge patch on ``visit`` that makes it permitted under ``school``'s pack (``{}`` when it
     already is), or None when no combination of the findings' remedies does. Arguments as for
