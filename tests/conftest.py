@@ -23,6 +23,11 @@ from policyengine._engine_durable import available, unavailable_reason
 #: For tests of the durable engine itself: skipped, with the reason shown, where durable-rules does
 #: not import (Python 3.13).
 requires_durable = pytest.mark.skipif(not available(), reason=f"needs the durable engine: {unavailable_reason()}")
+#: The engines this Python can run (both on 3.11 and 3.12; python alone on 3.13): tests that hold the
+#: engines equal compare these.
+ENGINES_HERE = ("durable", "python") if available() else ("python",)
+#: For parametrizing over both engines: the durable one skipped, with the reason shown, where it cannot run.
+ENGINE_PARAMS = [pytest.param("durable", marks=requires_durable), "python"]
 
 _COMMON = dict(
     deadline=None,

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from policyengine import ENGINES, DecisionError, InputError, available_packs, check, check_many, merge_patch
+from policyengine import DecisionError, InputError, available_packs, check, check_many, merge_patch
 from policyengine._decide import _engines
 from policyengine._pack import load_pack
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, PREPARED
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
 
 KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 
@@ -62,7 +63,7 @@ def packs() -> list[str]:
     return [KINDS, *available_packs()]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 @pytest.mark.parametrize("school", packs())
 def test_check_many_equals_check_in_order(school, engine):
     visits = mixed_visits(60, seed=hash(school) % 1000)
@@ -72,6 +73,7 @@ def test_check_many_equals_check_in_order(school, engine):
     assert len({d.outcome for d in expected}) > 1
 
 
+@requires_durable
 def test_engines_agree_in_bulk():
     visits = mixed_visits(300)
     assert check_many(visits, school=KINDS, engine="durable", today=TODAY) == check_many(
@@ -87,7 +89,7 @@ def test_visits_may_name_their_own_schools():
     assert check_many(visits, today=TODAY) == [check(v, today=TODAY) for v in visits]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_batch_assertion_attributes_each_firing_to_its_visit(engine):
     """In one assert_facts call, each rule that fired is credited to the visit whose fact it saw."""
     from policyengine import parse_visit

@@ -13,6 +13,7 @@ from policyengine._decide import decide, make_engine, parse_visit
 from policyengine._engine_durable import DurableEngine
 from policyengine._facts import FACT_FIELDS, flatten
 from policyengine._pack import compile_pack
+from tests.conftest import ENGINE_PARAMS, requires_durable
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
 
@@ -23,6 +24,7 @@ def compiled():
     return compile_pack(load_pack(PACK))
 
 
+@requires_durable
 def test_no_rule_matching_is_not_an_error():
     """durable-rules raises when no rule matches a fact; the catch-all rule prevents that."""
     engine = DurableEngine(compiled())
@@ -30,12 +32,14 @@ def test_no_rule_matching_is_not_an_error():
     assert engine.fired(flatten(v, engine.compiled.clock)) == set()
 
 
+@requires_durable
 def test_every_matching_rule_fires_not_just_the_first():
     engine = DurableEngine(compiled())
     fact_ = flatten(parse_visit(visit(ONE_STAFF, {"first_visit": True, "approvals": []})), engine.compiled.clock)
     assert {"pairs-always", "pairs-first", "pairs-lone-ht", "auth"} <= engine.fired(fact_)
 
 
+@requires_durable
 def test_same_visit_twice_gives_the_same_answer_and_leaves_no_facts():
     engine = DurableEngine(compiled())
     fact_ = flatten(parse_visit(visit(ONE_STAFF)), engine.compiled.clock)
@@ -44,11 +48,13 @@ def test_same_visit_twice_gives_the_same_answer_and_leaves_no_facts():
     assert engine._host.get_facts(engine.ruleset, "policyengine") == []
 
 
+@requires_durable
 def test_compiling_the_same_pack_twice_uses_a_new_ruleset_name():
     a, b = DurableEngine(compiled()), DurableEngine(compiled())
     assert a.ruleset != b.ruleset
 
 
+@requires_durable
 def test_set_rulesets_does_not_eat_our_definition():
     """durable-rules deletes 'run' from the dict it is given; a second engine must still work."""
     c = compiled()
@@ -57,6 +63,7 @@ def test_set_rulesets_does_not_eat_our_definition():
     assert "pairs-always" in DurableEngine(c).fired(fact_)
 
 
+@requires_durable
 def test_reserved_names_never_reach_the_engine():
     assert not {"sid", "id", "$s"} & {f.name for f in FACT_FIELDS}
     engine = DurableEngine(compiled())
@@ -64,6 +71,7 @@ def test_reserved_names_never_reach_the_engine():
         engine.fired({"sid": "x"})
 
 
+@requires_durable
 def test_an_engine_failure_is_an_error_not_a_decision(monkeypatch):
     pack = load_pack(PACK)
     engine = make_engine(compile_pack(pack), "durable")
@@ -76,6 +84,7 @@ def test_an_engine_failure_is_an_error_not_a_decision(monkeypatch):
         engine.fired(flatten(parse_visit(visit()), engine.compiled.clock))
 
 
+@requires_durable
 def test_no_proof_of_evaluation_is_an_error(monkeypatch):
     engine = DurableEngine(compiled())
     monkeypatch.setattr(engine._host, "assert_fact", lambda *a, **k: None)  # silently does nothing
@@ -83,7 +92,7 @@ def test_no_proof_of_evaluation_is_an_error(monkeypatch):
         engine.fired(flatten(parse_visit(visit()), engine.compiled.clock))
 
 
-@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_rule_that_raises_fails_closed(monkeypatch, engine):
     import policyengine._decide as decide_mod
 
@@ -123,6 +132,7 @@ def test_bool_facts_are_three_valued():
     assert not evaluate(fact("first_visit", "eq", False), unknown)
 
 
+@requires_durable
 def test_both_engines_agree_on_a_grid_of_visits():
     pack = load_pack(PACK)
     visits = [
@@ -145,6 +155,7 @@ def test_decision_is_most_severe_finding_and_sorted():
     assert d.pack_digest.startswith("sha256:") and d.pack_version == "1"
 
 
+@requires_durable
 def test_rules_sharing_a_condition_share_one_durable_rule_and_reminders_ride_on_the_catch_all():
     """tcat's two always-on reminders and its two feel-unsafe rules cost no durable firings of their own."""
     c = compile_pack(load_pack("tcat"))
@@ -163,7 +174,7 @@ def test_rules_sharing_a_condition_share_one_durable_rule_and_reminders_ride_on_
 # -- a rule kind that fails ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["trigger_raises", "wrong_type_condition"])
-@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_kind_failing_to_build_its_condition_is_an_error_naming_it_never_a_decision(tmp_path, kind, engine):
     """The pack is refused as it loads (its conditions are built and checked then), so no visit is decided."""
     from policyengine import PluginError, Registry, check_many

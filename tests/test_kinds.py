@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from policyengine import ENGINES, check, load_pack, merge_patch
+from policyengine import check, load_pack, merge_patch
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
 
 PACK = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 
 
 def fired(v: dict) -> set[str]:
-    decisions = [check(v, school=PACK, engine=e, today=TODAY) for e in ENGINES]
+    decisions = [check(v, school=PACK, engine=e, today=TODAY) for e in ENGINES_HERE]
     assert decisions[0] == decisions[1], "the engines disagree"
     return {f.rule for f in decisions[0].findings}
 

@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests.conftest import requires_durable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +62,7 @@ MEASURE = textwrap.dedent(
 )
 
 
+@requires_durable
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads VmRSS from /proc")
 def test_memory_stays_flat_over_100000_checks():
     done = subprocess.run([sys.executable, "-c", MEASURE], cwd=ROOT, capture_output=True, text=True, timeout=240)

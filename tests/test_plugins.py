@@ -19,7 +19,6 @@ from pydantic import Field, StrictInt, field_validator
 
 import policyengine
 from policyengine import (
-    ENGINES,
     InputError,
     PluginError,
     Registry,
@@ -37,6 +36,7 @@ from policyengine import _plugins, hookspecs
 from policyengine._decide import visit_digest
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
 
 # -- a plugin rule kind, and plugins built from parts -----------------------------------------------
 
@@ -145,7 +145,7 @@ def write(path: Path, text: str) -> Path:
 def test_hook_policyengine_rule_kinds_adds_a_kind_that_decides_on_both_engines():
     reg = registry(Kinds(VisitLength), Packs(pack_data()))
     assert reg.kinds()["visit_length"] is VisitLength
-    for engine in ENGINES:
+    for engine in ENGINES_HERE:
         decision = check(LONG, school="plugged", engine=engine, registry=reg, today=TODAY)
         assert decision.outcome.value == "conditional"
         (finding,) = decision.findings
@@ -217,7 +217,7 @@ BAD_TRIGGER = "rule kind 'bad_trigger' (tests.test_plugins.BadTrigger) failed in
         ("tree", "returned ('not', 'a tree'), which is not a condition (return a mapping such as {'fact': 'staff_count', 'lt': 2})"),
     ],
 )
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_kind_whose_trigger_fails_gives_an_error_naming_it_never_a_decision(returns, said, engine):
     rule = dict(LENGTH_RULE, id="bad", kind="bad_trigger", returns=returns)
     reg = registry(Kinds(BadTrigger), Packs(pack_data("plugged", rule)))
@@ -247,7 +247,7 @@ class BadRemedy(VisitLength):
 def test_a_kind_whose_remedy_fails_gives_an_error_naming_it_never_a_decision(returns, said):
     rule = dict(LENGTH_RULE, id="bad", kind="bad_remedy", returns=returns)
     reg = registry(Kinds(BadRemedy), Packs(pack_data("plugged", rule, BLOCK_LONE)))
-    for engine in ENGINES:
+    for engine in ENGINES_HERE:
         with pytest.raises(PluginError) as caught:
             check(LONG, school="plugged", engine=engine, registry=reg, today=TODAY)
         assert str(caught.value) == (
@@ -729,7 +729,7 @@ def test_two_classes_for_one_kind_name_in_two_registries_never_share_a_compiled_
     lenient = registry(Kinds(VisitLength), Packs(pack_data()))
     strict = registry(Kinds(Stricter), Packs(pack_data()))
     forty = visit(ONE_STAFF, {"duration_minutes": 40})
-    for engine in ENGINES:
+    for engine in ENGINES_HERE:
         assert check(forty, school="plugged", engine=engine, registry=lenient, today=TODAY).outcome.value == "permitted"
         assert check(forty, school="plugged", engine=engine, registry=strict, today=TODAY).outcome.value == "conditional"
     assert load_pack("plugged", registry=lenient).digest != load_pack("plugged", registry=strict).digest

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from policyengine import ENGINES, Registry, available_packs, check
+from policyengine import Registry, available_packs, check
 from tests import strategies as S
 from tests.properties import checks
 from tests.properties.broken import KINDS as BROKEN_KINDS
@@ -24,6 +24,7 @@ from tests.properties.moves import MOVES
 from tests.properties.search import counterexample
 from tests.properties.subject import KINDS, generated, named, variants
 from tests.scenarios import TODAY
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
 
 #: Every built-in pack (and plugin packs installed), and the pack with every rule kind.
 PACKS = [*available_packs(), KINDS]
@@ -159,7 +160,7 @@ def test_every_valid_visit_gets_a_decision_from_generated_packs():
     on_generated_packs(checks.total, most_visits=3)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 @pytest.mark.parametrize("kind", [k.kind_name for k in BROKEN_KINDS])
 def test_a_broken_rule_kind_fails_closed(tmp_path, kind, engine):
     registry = Registry(plugins=[PLUGIN], entry_points=False)

@@ -22,6 +22,7 @@ from tests.properties.moves import MOVES
 from tests.properties.search import counterexample
 from tests.properties.subject import KINDS, REAL_ENGINES, named, subject, variants
 from tests.scenarios import TODAY
+from tests.conftest import requires_durable
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 #: Enough examples to find each failure whatever the profile; a search stops at the first one,
@@ -60,6 +61,7 @@ def kinds_with(**engines):
     return subject(load_pack(KINDS), named(KINDS).source, "kinds", engines)
 
 
+@requires_durable
 def test_engines_agree_fails_for_an_engine_that_reads_not_known_as_no():
     s = kinds_with(durable=REAL_ENGINES["durable"], python=UnknownIsFalse)
     found = search(lambda v: checks.engines_agree(s, v), S.visits())
@@ -129,6 +131,7 @@ def test_citations_fail_for_a_paraphrase():
     fails(found, "rule 'paired' cites 'Staff must always visit in pairs', which is not in the policy text")
 
 
+@requires_durable
 def test_totality_fails_for_an_engine_that_raises_on_a_valid_visit():
     s = kinds_with(durable=REAL_ENGINES["durable"], python=ChokesOnBedrooms)
     found = search(lambda v: checks.total(s, v), S.visits())

@@ -14,6 +14,7 @@ from policyengine._patch import merge_diff
 from policyengine._yaml import from_mapping
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
+from tests.conftest import ENGINES_HERE
 
 KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 
@@ -76,7 +77,7 @@ def test_remedies_applied_side_by_side_undo_each_other_but_folded_they_permit():
     plan = combined_remedy(v, school=KINDS, today=TODAY)
     assert set(plan["approvals"]) >= {"headteacher", "dsl", "slt"}
     assert all(member.get("school_phone") for member in plan["staff"]) and len(plan["staff"]) == 2
-    for engine in ("durable", "python"):
+    for engine in ENGINES_HERE:
         assert check(merge_patch(v, plan), school=KINDS, engine=engine, today=TODAY).outcome.value == "permitted"
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from tests.conftest import requires_durable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,15 +19,16 @@ THREADED_RUN = textwrap.dedent(
     """
     import json, sys
     from concurrent.futures import ThreadPoolExecutor
-    from policyengine import ENGINES, available_packs, check
+    from policyengine import available_engines, available_packs, check
     from tests.scenarios import TODAY
     from tests.test_batch import KINDS, mixed_visits
 
     THREADS, PER_THREAD = 8, 2000
+    ENGINES = available_engines()
     schools = [KINDS, *available_packs()]
     visits = mixed_visits(500, seed=11)
     # Job n: a visit, a school and an engine, mixed so that every thread touches every pack.
-    jobs = [(visits[n % len(visits)], schools[n % len(schools)], ENGINES[(n // len(schools)) % 2])
+    jobs = [(visits[n % len(visits)], schools[n % len(schools)], ENGINES[(n // len(schools)) % len(ENGINES)])
             for n in range(THREADS * PER_THREAD)]
 
     def run(job):
@@ -90,6 +92,7 @@ RUNAWAY = textwrap.dedent(
 )
 
 
+@requires_durable
 def test_a_runaway_rule_is_stopped_and_fails_closed():
     done = subprocess.run([sys.executable, "-c", RUNAWAY], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -99,6 +102,7 @@ def test_a_runaway_rule_is_stopped_and_fails_closed():
     assert result["broken"] is True
 
 
+@requires_durable
 def test_a_broken_engine_is_replaced_by_the_cache():
     from policyengine import check, load_pack
     from policyengine._decide import _engines
