@@ -58,7 +58,8 @@ class _Version(argparse.Action):
         self.version = version
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=f"{self.version}\n{engines_line()}\n")
+        sys.stdout.write(f"{self.version}\n{engines_line()}\n")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:

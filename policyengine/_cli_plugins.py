@@ -24,7 +24,9 @@ def run(args) -> int:
         json.dump(plugins_data(registry), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_plugins(registry))
+        from ._cli import engines_line
+
+        sys.stdout.write(engines_line() + "\n\n" + render_plugins(registry))
     return 0
 
 
@@ -44,10 +46,8 @@ def plugins_data(registry: Optional[Registry] = None) -> list[dict]:
 
 
 def render_plugins(registry: Optional[Registry] = None) -> str:
-    """The engines available here, then one paragraph per plugin, in the order they were registered."""
-    from ._cli import engines_line
-
-    lines = [engines_line(), ""]
+    """One paragraph per plugin, in the order they were registered."""
+    lines = []
     for p in plugins_data(registry):
         if p["builtin"]:
             origin = f"built in ({p['distribution']} {p['version']})"

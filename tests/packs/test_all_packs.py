@@ -6,8 +6,9 @@ import importlib
 
 import pytest
 
-from policyengine import ENGINES, available_packs, check, load_pack
+from policyengine import available_packs, check, load_pack
 from policyengine._examples import run_examples
+from tests.conftest import ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, ONE_STAFF, PREPARED, at_door, visit
 
@@ -16,8 +17,8 @@ NO_SLT = {"approvals": ["headteacher", "dsl", "deputy_dsl", "senior_attendance_l
 
 
 def outcome(school: str, v: dict) -> str:
-    decisions = [check(v, school=school, engine=e, today=TODAY) for e in ENGINES]
-    assert decisions[0] == decisions[1], "the engines disagree"
+    decisions = [check(v, school=school, engine=e, today=TODAY) for e in ENGINES_HERE]
+    assert all(d == decisions[0] for d in decisions), "the engines disagree"
     return decisions[0].outcome.value
 
 
