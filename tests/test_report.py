@@ -187,3 +187,31 @@ def test_the_readme_shows_a_committed_screenshot_and_docs_has_one_per_pack():
         png = ROOT / "docs" / f"report-{pack_id}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"run: python3 docs/make_screenshots.py ({png})"
     assert all((ROOT / name).is_file() for name in shown)
+
+
+def test_a_school_pack_extending_a_trust_s_shows_the_inherited_rules_without_links_into_its_text(tmp_path):
+    from policyengine import Registry, hookimpl
+
+    from tests.test_inherit import SCHOOL, TRUST
+
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "school.txt").write_text(
+        "A1 Visits are authorised by the headteacher only.\n\nA2 Always take a school phone.\n", encoding="utf-8")
+    (tmp_path / "trust.yaml").write_text(TRUST.lstrip(), encoding="utf-8")
+    (tmp_path / "school.yaml").write_text(SCHOOL.lstrip().replace("version: '2'\n", "version: '2'\nsource: school.txt\n"),
+                                          encoding="utf-8")
+
+    class Files:
+        @hookimpl
+        def policyengine_rule_packs(self):
+            return [tmp_path / "trust.yaml", tmp_path / "school.yaml"]
+
+    registry = Registry(entry_points=False)
+    registry.register(Files(), name="trust-plugin")
+    page = render_report(load_pack("school", registry=registry))
+    pairs = re.search(r'<article class="rule blocked" id="rule-pairs">.*?</article>', page, re.S).group(0)
+    assert "(from the <code>trust</code> pack)" in pairs and 'href="#s' not in pairs
+    assert "Trust Home Visits Policy, 3.2" in pairs
+    assert "1 quote(s) are not in this policy text" in page
+    phone = re.search(r'<article class="rule conditional" id="rule-phone">.*?</article>', page, re.S).group(0)
+    assert 'href="#s' in phone
