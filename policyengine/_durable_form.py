@@ -114,30 +114,43 @@ def _exclusive(items: tuple) -> bool:
     return all(not satisfiable(all_of(a, b)) for n, a in enumerate(items) for b in items[n + 1 :])
 
 
-def ways(cond: Condition) -> int:
-    """The most ways ``cond`` (from :func:`durable_condition`) can hold for one visit: how many
-    times durable-rules can fire its rule for one fact."""
+def _ways(cond: Condition, refine: bool) -> int:
     if isinstance(cond, Compare):
         return 1
     if isinstance(cond, AnyOf):
-        counts = [ways(i) for i in cond.items]
-        return max(counts, default=0) if _exclusive(cond.items) else sum(counts)
+        counts = [_ways(i, refine) for i in cond.items]
+        return max(counts, default=0) if refine and _exclusive(cond.items) else sum(counts)
     n = 1
     for item in cond.items:
-        n *= ways(item)
+        n *= _ways(item, refine)
     return n
+
+
+def ways(cond: Condition) -> int:
+    """The most ways ``cond`` (from :func:`durable_condition`) can hold for one visit: how many
+    times durable-rules can fire its rule for one fact (an upper bound). Alternatives no visit can
+    meet together count once, which takes proofs: they are made only for a condition that would
+    otherwise count more than :data:`RULE_WAYS`."""
+    count = _ways(cond, False)
+    return count if count <= RULE_WAYS else _ways(cond, True)
+
+
+def _width(cond: Condition, refine: bool) -> int:
+    if isinstance(cond, Compare):
+        return 0
+    inner = [_width(i, refine) for i in cond.items]
+    if isinstance(cond, AnyOf):
+        pending = 0 if refine and _exclusive(cond.items) else len(cond.items) - 1
+        return pending + max(inner, default=0)
+    return sum(inner)
 
 
 def width(cond: Condition) -> int:
     """The most alternatives of ``cond``'s ``any`` groups that can be left pending on durable-rules'
-    match stack while one way down the rule is followed."""
-    if isinstance(cond, Compare):
-        return 0
-    inner = [width(i) for i in cond.items]
-    if isinstance(cond, AnyOf):
-        pending = 0 if _exclusive(cond.items) else len(cond.items) - 1
-        return pending + max(inner, default=0)
-    return sum(inner)
+    match stack while one way down the rule is followed (an upper bound; proven exclusive
+    alternatives, which cannot be pending together, are only looked for in a wide condition)."""
+    count = _width(cond, False)
+    return count if count <= 8 else _width(cond, True)
 
 
 def operators(cond: Condition) -> int:

@@ -62,8 +62,6 @@ class _Strict:
 
     def compose_node(self, parent, index):
         event = self.peek_event()
-        if self._depth >= NESTING_DEPTH:
-            raise _YamlProblem(event.start_mark, f"nested more than {NESTING_DEPTH} levels deep")
         if isinstance(event, yaml.AliasEvent):
             raise _YamlProblem(event.start_mark, "aliases (*name) are not allowed; write the value out in full")
         tag = getattr(event, "tag", None)
@@ -72,11 +70,15 @@ class _Strict:
             raise _YamlProblem(
                 event.start_mark, f"YAML tags such as '{tag}' are not allowed; remove the tag and write a plain value"
             )
-        self._depth += 1
-        try:
+        if isinstance(event, yaml.ScalarEvent):  # most nodes: no nesting to count
             return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        if self._depth >= NESTING_DEPTH:
+            raise _YamlProblem(event.start_mark, f"nested more than {NESTING_DEPTH} levels deep")
+        # No try/finally: a loader that raised is never used again.
+        self._depth += 1
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        return node
 
 
 class _Loader(_Strict, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver):
