@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._facts import flatten
+from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
 from ._models import Citation, Decision, Finding, Outcome, Visit
 from ._pack import CompiledPack, PackBase, compile_pack, load_pack
 from ._validation import validate
-from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
 from ._yaml import Loaded, from_mapping, load_file
 
 ENGINES = ("durable", "python")
@@ -86,6 +86,7 @@ class EngineUnavailableError(InputError):
 def available_engines() -> tuple[str, ...]:
     """The engines that can be used on this Python: ``("durable", "python")`` where durable-rules
     imports (3.11, 3.12), ``("python",)`` where it does not (3.13)."""
+    # Imported when first needed, as make_engine does: importing durable-rules costs start-up time.
     from ._engine_durable import available
 
     return ENGINES if available() else ("python",)
