@@ -58,6 +58,12 @@ def test_an_exception_at_every_line_of_the_durable_engine():
     never_wrong(harness("engine", "durable", "TimeoutError", "--subjects", "check"))
 
 
+def test_a_keyboardinterrupt_at_every_line_of_the_python_engine():
+    report = harness("engine", "python", "KeyboardInterrupt")
+    never_wrong(report)
+    assert all(r["points"] > 10 for r in report.values())
+
+
 @pytest.mark.parametrize("exc", ["KeyboardInterrupt", "TimeoutError"])
 def test_an_exception_at_every_line_of_a_python_engine_check(exc):
     report = harness("check", "python", exc, "--subjects", "check")
