@@ -184,7 +184,7 @@ def test_the_command_line_checks_lists_shows_and_lints_the_plugin(plugin_env, tm
     mine = next(p for p in listed if p["name"] == "northfield")
     assert mine == {
         "name": "northfield", "builtin": False, "distribution": "policyengine-northfield", "version": "0.1.0",
-        "kinds": ["visit_length"], "packs": [SCHOOL, TRUST], "listens": True,
+        "kinds": ["visit_length"], "packs": [SCHOOL, TRUST], "facts": [], "listens": True, "problems": [],
     }
 
     shown = plugin_env.cli("show", SCHOOL).stdout

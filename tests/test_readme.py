@@ -66,8 +66,8 @@ def test_every_built_in_rule_kind_is_documented():
 def test_condition_rule_example_is_a_valid_rule():
     rule_yaml = next(b for b in blocks(section("Rule packs"), "yaml") if "kind: condition" in b)
     (rule,) = yaml.safe_load(rule_yaml)
-    pack = {"id": "readme", "school": "README", "document": "Policy", "version": "1", "rules": [rule]}
-    parsed = parse_pack(from_mapping(pack, "README.md"))
+    pack = {"id": "readme", "school": "README", "document": "Policy", "version": "1", "source": "policy.txt", "rules": [rule]}
+    parsed = parse_pack(from_mapping(pack, "README.md"), source=rule["citation"]["quote"])
     assert [r.kind for r in parsed.rules] == ["condition"]
 
 
@@ -75,7 +75,8 @@ def test_pack_example_is_how_the_tcat_pack_begins():
     pack_yaml = next(b for b in blocks(section("Rule packs"), "yaml") if b.startswith("# yaml-language-server"))
     shown = pack_yaml.rsplit("  # ...", 1)[0]
     assert (ROOT / "schools" / "tcat.yaml").read_text(encoding="utf-8").startswith(shown)
-    pack = parse_pack(from_mapping(yaml.safe_load(pack_yaml), "README.md"))
+    text = (ROOT / "schools" / "sources" / "tcat.txt").read_text(encoding="utf-8")
+    pack = parse_pack(from_mapping(yaml.safe_load(pack_yaml), "README.md"), source=text)
     assert pack.id == "tcat" and pack.rules[0].kind == "wait_limit"
 
 

@@ -20,6 +20,7 @@ from tests.visits import visit
 SECTION = section("Writing a plugin")
 (CODE,) = blocks(SECTION, "python")
 (PACK,) = blocks(SECTION, "yaml")
+(TEXT,) = blocks(SECTION, "text")
 (PYPROJECT,) = blocks(SECTION, "toml")
 MONDAY, FRIDAY = "2026-11-23T10:00:00", "2026-11-27T10:00:00"
 
@@ -31,6 +32,8 @@ def riverside(tmp_path):
     package.mkdir()
     (package / "__init__.py").write_text(CODE, encoding="utf-8")
     (package / "riverside.yaml").write_text(PACK, encoding="utf-8")
+    (package / "sources").mkdir()
+    (package / "sources" / "riverside.txt").write_text(TEXT, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("policyengine_riverside", package / "__init__.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # pydantic resolves the kind's annotations through its module
@@ -68,7 +71,7 @@ def test_the_readme_plugin_kind_is_validated_with_line_and_column(riverside, tmp
     with pytest.raises(InputError) as caught:
         load_pack(bad, registry=Registry(plugins=[riverside], entry_points=False))
     assert [str(p) for p in caught.value.problems] == [
-        f"{bad}:8:23: rule 'weekdays-only': 'allowed[1]' cannot be 'funday'; it must be one of: 'monday', 'tuesday', "
+        f"{bad}:9:23: rule 'weekdays-only': 'allowed[1]' cannot be 'funday'; it must be one of: 'monday', 'tuesday', "
         "'wednesday', 'thursday', 'friday', 'saturday' or 'sunday'"
     ]
 
