@@ -604,14 +604,15 @@ def default_registry() -> Registry:
         return _default
 
 
-def set_default_plugin_timeout(seconds: Optional[float]) -> None:
-    """The time limit on plugin calls through the default registry (``policyengine --plugin-timeout``),
-    from loading installed plugins on."""
+def set_default_plugin_timeout(seconds: Optional[float]) -> Optional[float]:
+    """Set the time limit on plugin calls through the default registry (``policyengine
+    --plugin-timeout``), from loading installed plugins on; returns the limit it replaces."""
     global _default_timeout
     with _default_lock:
-        _default_timeout = seconds
+        previous, _default_timeout = _default_timeout, seconds
         if _default is not None:
             _default.plugin_timeout = seconds
+        return previous
 
 
 def register(plugin: Any, name: Optional[str] = None) -> None:
