@@ -27,7 +27,8 @@ SOURCE = HERE / "source.txt"
 TODAY = date(2026, 11, 22)
 
 EXPECTED = {
-    "malformed_yaml": "12:12: error: not valid YAML: expected ',' or ']', but got ':'",
+    "malformed_yaml": "12:12: error: not valid YAML: a list in [ ] that is not closed, or an item in it containing "
+                      "': ': close the list with ] on the same line, and put such an item in double quotes",
     "duplicate_key": "11:5: error: duplicate key 'minutes' (first given on line 10); keep only one",
     "yaml_tag": "20:11: error: YAML tags such as '!!str' are not allowed; remove the tag and write a plain value",
     "unknown_top_field": "6:1: error: unknown field 'review_dew'; did you mean 'review_due'? (remove it or correct the spelling)",
