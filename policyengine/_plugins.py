@@ -42,6 +42,9 @@ from ._plugin_facts import DECLARED, VisitFact
 hookimpl = pluggy.HookimplMarker("policyengine")
 
 DEFAULT_PLUGINS = ("policyengine.rules", "policyengine._builtin_packs")
+#: This project's name on the package index (the import name is policyengine; the index's
+#: "policyengine" is an unrelated project). A plugin's pyproject.toml depends on this name.
+DISTRIBUTION = "homevisit-policyengine"
 ENTRY_POINT_GROUP = "policyengine"
 HOOKS = tuple(sorted(name for name in vars(hookspecs) if name.startswith("policyengine_")))
 KIND_NAME = r"^[a-z][a-z0-9_]*$"
@@ -154,7 +157,7 @@ class Registry:
             from . import __version__
 
             for name in DEFAULT_PLUGINS:
-                self._add(importlib.import_module(name), PluginInfo(name, "policyengine", __version__, builtin=True))
+                self._add(importlib.import_module(name), PluginInfo(name, DISTRIBUTION, __version__, builtin=True))
         if entry_points:
             self._load_entry_points()
         for plugin in plugins:
