@@ -597,6 +597,17 @@ def test_hook_policyengine_visit_facts_invalid_declarations_are_named():
          "neither is used until one is renamed"]
 
 
+def test_hook_policyengine_visit_facts_one_name_has_one_meaning_in_a_program():
+    first = registry(Facts(VisitFact("kettle_on", "bool", "the kettle is on")))
+    assert set(first.facts()) == {"kettle_on"}
+    second = registry(Facts(VisitFact("kettle_on", "int", "cups of tea offered")))
+    assert second.facts() == {} and messages(second) == [
+        "plugin tests.test_plugins.Facts: visit fact 'kettle_on' is declared differently by another registry in this "
+        "program (bool, 'the kettle is on'); one name has one meaning"
+    ]
+    assert set(first.facts()) == {"kettle_on"}  # the first registry's packs and visits are unaffected
+
+
 def test_the_facts_command_lists_the_facts_plugins_add(monkeypatch, capsys):
     from policyengine._cli import main
 
@@ -803,10 +814,10 @@ def test_plugins_lists_what_each_plugin_provides_and_from_where(tmp_path):
     text = render_plugins(reg)
     version = policyengine.__version__
     assert text.startswith(
-        f"policyengine.rules: built in (policyengine {version})\n"
+        f"policyengine.rules: built in (homevisit-policyengine {version})\n"
         "  rule kinds: animals, authorisation, condition, entry, household, pairing, preparation, rooms, staffing, "
         "time_window, wait_limit\n"
-        f"policyengine._builtin_packs: built in (policyengine {version})\n"
+        f"policyengine._builtin_packs: built in (homevisit-policyengine {version})\n"
     )
     assert text.endswith(
         "lengths: registered in code\n"
