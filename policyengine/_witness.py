@@ -245,6 +245,8 @@ class Solver:
             by_facet.setdefault(_facet(c.fact), []).append(c)
         visit = self.base
         for facet, mine in by_facet.items():
+            if all(c.fact in self.base_fact and _holds(c, self.base_fact[c.fact]) for c in mine):
+                continue  # the base already meets them: leave its fields as they are
             patch = self._solve(facet, tuple(mine))
             if patch is None:
                 return None
@@ -381,20 +383,26 @@ class Solver:
         ends = _near({m for c in clocks for m in (c.school_day[1], c.office_hours[1])}
                      | _constants(lits, ["end_minute", "end_minute" + TAG]), 1)
         lasting = _near(_constants(lits, ["duration_minutes", "duration_minutes" + TAG]), 1)
+        fixed = [d for d in dict.fromkeys([self.base_visit.duration_minutes, None, 1, 45, 60, *sorted(lasting)])
+                 if d is None or d >= 1]
+        length = self.base_visit.duration_minutes or 45
+        starts += [end - length for end in ends if 0 <= end - length < 24 * 60]  # the base's length, ending at one
+        nearest = sorted(dict.fromkeys(starts), key=lambda m: (abs(m - base_start), m))
+        # Nearest the base visit first (its length kept, its start moved least), so that a witness
+        # differs from the prepared visit only as much as it must; then lengths that end at a boundary.
+        pairs = [(start, minutes) for minutes in fixed for start in nearest]
+        pairs += [(start, end - start) for start in nearest for end in sorted(ends) if end - start >= 1]
         for day in dict.fromkeys([local.date(), *_DATES]):
-            for start in dict.fromkeys(starts):
-                durations = [self.base_visit.duration_minutes, None, 1, 45, 60, *sorted(lasting),
-                             *sorted(e - start for e in ends)]
-                for minutes in dict.fromkeys(d for d in durations if d is None or d >= 1):
-                    moment = _local(day, start, self.zone)
-                    if moment is None:
-                        continue
-                    facts = _time_facts(self.base_visit, clock, moment.astimezone(timezone.utc), minutes)
-                    if self.other is not None:
-                        second = _time_facts(self.base_visit, self.other, moment.astimezone(timezone.utc), minutes)
-                        facts = {**facts, **{name + TAG: value for name, value in second.items()}}
-                    if all(_holds(c, facts[c.fact]) for c in lits):
-                        return {"start": moment.isoformat(), "duration_minutes": minutes}
+            for start, minutes in dict.fromkeys(pairs):
+                moment = _local(day, start, self.zone)
+                if moment is None:
+                    continue
+                facts = _time_facts(self.base_visit, clock, moment.astimezone(timezone.utc), minutes)
+                if self.other is not None:
+                    second = _time_facts(self.base_visit, self.other, moment.astimezone(timezone.utc), minutes)
+                    facts = {**facts, **{name + TAG: value for name, value in second.items()}}
+                if all(_holds(c, facts[c.fact]) for c in lits):
+                    return {"start": moment.isoformat(), "duration_minutes": minutes}
         return None
 
 
@@ -551,15 +559,14 @@ def _outcome(compiled: CompiledPack, fact: dict) -> str:
 
 def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
     """Ids of the rules whose meaning differs between the packs: added, removed, or with another
-    outcome or condition (conditions compare as compiled, so a change of a cut-off counts). When
-    the packs' hours or time zone differ, every rule testing a time fact counts as changed too:
-    "inside the school day" then means another thing."""
+    outcome or condition. Conditions compare as compiled, so hours a kind builds into its condition
+    count; and when the packs' clocks differ (hours, evening, time zone), so does every rule testing a
+    time fact, since those facts (inside the school day, evening...) are computed with the clock."""
+    clocked = old.clock != new.clock
     a = {r.rule.id: (r.rule.outcome, r.condition) for r in old.rules}
     b = {r.rule.id: (r.rule.outcome, r.condition) for r in new.rules}
-    changed = {rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid)}
-    if old.clock != new.clock:
-        changed |= {r.rule.id for r in (*old.rules, *new.rules) if facts_used(r.condition) & set(TIME_FACTS)}
-    return sorted(changed)
+    timed = {r.rule.id for r in (*old.rules, *new.rules) if clocked and facts_used(r.condition) & set(TIME_FACTS)}
+    return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid) or rid in timed)
 
 
 def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list[Difference]:
