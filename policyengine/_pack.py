@@ -221,7 +221,7 @@ class PackBase(BaseModel):
     def plugin_call(self, rule: Rule, method: str, fn: Callable, *args: Any) -> Any:
         """``fn(*args)`` for ``rule``: directly for a built-in kind, else under this pack's time limit
         (a kind that does not return in time is named, like one that raises)."""
-        if rule.builtin():
+        if rule._builtin_kind():
             return fn(*args)
         kind = type(rule)
         try:
@@ -370,7 +370,7 @@ def _failing_rule(loaded: Loaded, registry) -> Optional[tuple]:
     kinds = registry.kinds()
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
         kind = kinds.get(rule.get("kind")) if isinstance(rule, dict) else None
-        if kind is None or kind.builtin():
+        if kind is None or kind._builtin_kind():
             continue
         try:
             kind.model_validate(rule)

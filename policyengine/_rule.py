@@ -109,11 +109,16 @@ class Rule(BaseModel):
         raise NotImplementedError
 
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
-        """A JSON merge patch on ``visit`` (plain JSON data) that removes this finding, if any exists.
+        """A JSON merge patch on ``visit`` that removes this finding, if any exists.
 
-        Called while a decision is built, for each conditional or blocked finding of this rule; return
-        ``None`` when no change to the visit removes it. An exception, or a return that is not a JSON
-        object, is a :class:`PluginError` naming the kind, and no decision is made.
+        ``visit`` is the visit as plain JSON data (a ``dict``, as ``Visit.model_dump(mode="json",
+        exclude_none=True)`` gives it; plugin facts under ``"facts"``). Called while a decision is
+        built, for each conditional or blocked finding of this rule; return ``None`` when no change to
+        the visit removes it. A conditional finding always has a remedy (a condition is something
+        staff can confirm), so for a conditional rule a kind must return one unless the pack gives the
+        rule a ``remedy``. An exception (``SystemExit`` too), a return that is not a JSON object, or
+        ``None`` for a conditional rule is a :class:`PluginError` naming the kind, and no decision is
+        made.
         """
         return None
 
@@ -152,7 +157,7 @@ class Rule(BaseModel):
             return copy.deepcopy(self.remedy)
         try:
             patch = self.suggest_remedy(visit)
-            if patch is None and self.outcome == "conditional" and not self.builtin():
+            if patch is None and self.outcome == "conditional" and not self._builtin_kind():
                 # The README promises a remedy on every conditional finding: a condition is
                 # something staff can confirm on the visit, so there is a change that confirms it.
                 raise BadReturn(
@@ -162,7 +167,7 @@ class Rule(BaseModel):
             if patch is not None:
                 if not isinstance(patch, dict):
                     raise BadReturn(f"returned {patch!r}, not a JSON object (a dict) or None")
-                if self.builtin():
+                if self._builtin_kind():
                     # Built-in kinds build fresh plain JSON (their tests apply every remedy); the round
                     # trip below would cost about 18% of check_many's time.
                     return patch
@@ -177,7 +182,7 @@ class Rule(BaseModel):
         return patch
 
     @classmethod
-    def builtin(cls) -> bool:
+    def _builtin_kind(cls) -> bool:
         """Whether this is one of policyengine's own kinds (trusted, and held to every property by
         its tests) rather than a plugin's."""
         return cls.__module__.startswith(_BUILT_IN)

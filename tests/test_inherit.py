@@ -275,3 +275,62 @@ def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
     assert err.startswith("policyengine show: unknown school 'no-such-pack'") and err.count("\n") == 1
     assert main(["show", str(tmp_path / "missing.yaml")]) == 2
     assert capsys.readouterr().err == f"{tmp_path}/missing.yaml: file not found\n"
+
+
+# -- tighten-only: what the search cannot decide, and declarations that are not needed ---------------
+
+STRICTER = SCHOOL.replace("loosens: {plan: the school office records every visit plan in its own diary}\n", "").replace(
+    "overrides: [authorised]", "overrides: [authorised, pairs]").replace("removes: [plan]\n", "") + """\
+  - id: pairs
+    kind: pairing
+    min_staff: 3
+    outcome: blocked
+    message: Go in threes.
+    citation: {section: A3, quote: Three staff go on every visit.}
+"""
+
+
+def test_a_stricter_school_pack_loads_without_declaring_anything(packs):
+    school = load_pack("school", registry=packs(trust=TRUST, school=STRICTER))
+    assert school.rule("pairs").min_staff == 3 and school.loosened == ()
+
+
+def test_when_the_search_cannot_decide_within_its_budget_the_change_is_refused_unless_declared(packs, monkeypatch):
+    from policyengine import _inherit
+
+    monkeypatch.setattr(_inherit, "BUDGET", 1)  # too small to follow the school's stricter rule
+    with pytest.raises(PluginError) as caught:
+        load_pack("school", registry=packs(trust=TRUST, school=STRICTER))
+    assert [p.message for p in caught.value.problems] == [
+        f"rule '{rule}' of 'trust': the search could not show within its budget that this change lets through no "
+        f"visit 'trust' stops, so it is refused unless declared; list '{rule}' under 'loosens' with the reason, or "
+        f"keep the rule as in 'trust'"
+        for rule in ("authorised", "pairs")  # both overrides need the search to branch, past a budget of 1
+    ]
+    declared = packs(trust=TRUST, school=STRICTER + "loosens: {pairs: three staff, authorised: the head only}\n")
+    said = load_pack("school", registry=declared).loosened
+    assert [d.rule for d in said] == ["pairs", "authorised"] and not any(d.found.decided for d in said)
+    assert said[0].said("trust", "school").endswith("the search could not finish, so there is no example")
+
+
+def test_a_declared_loosening_that_loosens_nothing_is_a_warning(packs, monkeypatch, capsys):
+    from policyengine import _plugins
+    from policyengine._cli import main
+
+    registry = packs(trust=TRUST, school=STRICTER + "loosens: {pairs: we think we loosened it}\n")
+    monkeypatch.setattr(_plugins, "_default", registry)
+    assert main(["lint", "--strict", str(packs.dir / "school.yaml")]) == 1
+    (said,) = [line for line in capsys.readouterr().out.splitlines() if "declared loosened" in line]
+    assert said.endswith(
+        "warning: rule 'pairs' of 'trust' is declared loosened (we think we loosened it), but no visit is decided more "
+        "loosely; remove it from 'loosens'"
+    )
+
+
+def test_loosens_names_only_the_parent_s_rules_and_only_in_a_pack_that_extends(packs, tmp_path):
+    with pytest.raises(PluginError) as caught:
+        load_pack("school", registry=packs(trust=TRUST, school=SCHOOL.replace("{plan:", "{plans:")))
+    assert [p.message for p in caught.value.problems] == ["'plans' is listed under 'loosens' but is not a rule of 'trust'"]
+    with pytest.raises(PluginError) as caught:
+        load_pack("trust", registry=packs(trust=TRUST + "loosens: {pairs: why}\n"))
+    assert [p.message for p in caught.value.problems] == ["'loosens' is for a pack that extends another; remove it"]
