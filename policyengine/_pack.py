@@ -125,6 +125,7 @@ class PackBase(BaseModel):
     _conditions: Optional[dict] = PrivateAttr(None)
     _caller: Optional[PluginCaller] = PrivateAttr(None)
     _loosened: tuple = PrivateAttr(())
+    _folder: Optional[Path] = PrivateAttr(None)  # where a pack given as data finds its policy text
 
     @field_validator("source")
     @classmethod
@@ -337,6 +338,7 @@ def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None, fold
                           "ValueError with a message for the pack's author")
         raise _kind_failed([failure]) from exc
     pack._caller = registry.caller
+    pack._folder = folder
     errors = []
     if source is None:
         source, errors = policy_text(pack, loaded, folder)

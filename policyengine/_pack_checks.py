@@ -73,7 +73,7 @@ def source_path(pack, loaded: Loaded, folder: Optional[Path] = None) -> Optional
 def _find_source(pack, loaded: Loaded, folder: Optional[Path]) -> tuple[Optional[Path], Optional[str]]:
     """(the text's path, None) or (None, why it cannot be used)."""
     name = pack.source
-    base = source_folder(loaded, folder)
+    base = source_folder(loaded, folder or getattr(pack, "_folder", None))
     if base is None:
         return None, (f"the policy text '{name}' cannot be looked for: this pack was given as data, not as a file "
                       "in a folder; give it as a file with its text in sources/ beside it")

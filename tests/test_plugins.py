@@ -954,3 +954,12 @@ def test_a_pack_whose_id_was_misread_is_refused_when_loaded(tmp_path, monkeypatc
     with pytest.raises(PluginError) as caught:
         load_pack("other", registry=reg)
     assert [str(p) for p in caught.value.problems] == [f"{f}:2:1: this pack was offered as 'other' but its id is 'lintdemo'"]
+
+
+def test_a_pack_given_as_data_finds_its_policy_text_in_the_plugin_s_folder_for_the_report_too():
+    from policyengine._cli_report import render_report
+    from policyengine._pack_checks import source_path
+
+    pack = load_pack("plugged", registry=registry(Kinds(VisitLength), Packs(pack_data())))
+    assert source_path(pack, pack._loaded) == PLUGGED_TEXT  # tests/sources/, beside this plugin's module
+    assert 'id="policy"' in render_report(pack)
