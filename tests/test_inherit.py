@@ -241,6 +241,10 @@ def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
     registry = packs(trust=TRUST, school=SCHOOL)
     data = show_data(load_pack("school", registry=registry), registry)
     assert data["extends"] == "trust" and data["overrides"] == ["authorised"] and data["removes"] == ["plan"]
+    (loosened,) = data["loosens"]  # the declared loosening, with its witness and both outcomes
+    assert loosened["rule"] == "plan" and loosened["reason"].startswith("the school office records")
+    assert (loosened["parent_outcome"], loosened["outcome"]) == ("conditional", "permitted")
+    assert loosened["witness"]["visit_plan_lodged"] is False
     assert data["plugin"] == "trust-plugin"
     authorised = data["rules"][0]
     assert authorised == {
