@@ -11,6 +11,7 @@ from typing import Optional
 
 from ._conditions import FALSE, All, AnyOf, Compare, Condition, all_of, negate, normalise
 from ._facts import FIELDS, INT_DOMAINS, UNKNOWN, WIDE_DOMAIN, enum_values
+from ._plugin_facts import DECLARED, MAX_INT
 
 
 _MAX_TERMS = 512
@@ -65,8 +66,8 @@ def _term_satisfiable(term: list[Compare]) -> bool:
                 return False
             continue
         # Exactly the numbers a visit can give this fact (-1: not known), so "never" and "always"
-        # hold for every visit both engines can see.
-        lo, hi, never = INT_DOMAINS.get(name, WIDE_DOMAIN)
+        # hold for every visit both engines can see. A plugin's whole-number fact is 0 to 10**6.
+        lo, hi, never = INT_DOMAINS.get(name) or ((UNKNOWN, MAX_INT, frozenset()) if name in DECLARED else WIDE_DOMAIN)
         excluded: set = set(never)
         for c in comps:
             v = c.value
