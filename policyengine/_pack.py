@@ -24,7 +24,7 @@ from ._models import Citation, Outcome
 from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, PluginTimeout, said
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
-from ._yaml import Loaded, load_file
+from ._yaml import Loaded, load_file, read_text
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit

@@ -16,6 +16,7 @@ from policyengine import InputError, check, check_many, load_pack
 from policyengine._cli import main
 from policyengine._decide import _engines
 from tests.conftest import requires_durable
+from tests.packfiles import write_pack
 from tests.scenarios import TODAY
 from tests.visits import visit
 
@@ -40,9 +41,7 @@ def rule(n: int, when: dict, outcome: str = "conditional") -> str:
 
 
 def pack(tmp_path, name: str, whens: list[dict]) -> str:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(HEADER.format(id=name) + "".join(rule(n, w) for n, w in enumerate(whens)), encoding="utf-8")
-    return str(path)
+    return write_pack(tmp_path / f"{name}.yaml", HEADER.format(id=name) + "".join(rule(n, w) for n, w in enumerate(whens)))
 
 
 def decided(school: str, visits: list[dict]) -> list[dict]:
@@ -147,7 +146,7 @@ def test_a_rule_that_holds_in_more_ways_than_durable_can_fire_is_refused_naming_
     with pytest.raises(InputError) as caught:
         load_pack(school)
     [problem] = caught.value.problems
-    assert problem.line == 6 and "rule 'r0'" in problem.message and "8,192" in problem.message and "4,096" in problem.message
+    assert problem.line == 7 and "rule 'r0'" in problem.message and "8,192" in problem.message and "4,096" in problem.message
     assert main(["lint", school]) != 0
     assert "rule 'r0'" in capsys.readouterr().out
     assert main(["check", "--school", school, str(ROOT / "examples" / "prepared-daytime-visit.yaml")]) == 2

@@ -27,6 +27,7 @@ from policyengine._limits import STAFF
 from policyengine._models import DAY_MINUTES, STAFF_ROLES
 from policyengine._pack import compile_pack
 from policyengine._satisfy import always, satisfiable
+from tests.packfiles import write_pack
 from tests.properties.search import counterexample
 from tests.visits import visit
 
@@ -108,13 +109,13 @@ def test_the_property_fails_when_the_proofs_assume_a_narrower_domain_than_visits
 def test_both_engines_fire_a_comparison_for_exactly_the_same_visits(comparison, raws):
     name, op, value = comparison
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "numbers.yaml"
-        path.write_text(
+        path = write_pack(
+            Path(scratch) / "numbers.yaml",
             "id: numbers\nschool: S\ndocument: D\nversion: '1'\nrules:\n- id: r\n  kind: condition\n"
             f"  when: {{fact: {name}, {op}: {value}}}\n  outcome: conditional\n  message: m\n  conditions: [c]\n"
-            "  citation: {section: S, quote: q}\n", encoding="utf-8")
+            "  citation: {section: S, quote: q}\n")
         try:
-            pack = load_pack(str(path))
+            pack = load_pack(path)
         except InputError as exc:  # never fires: the property above holds that true
             assert "can never fire" in str(exc)
             return
