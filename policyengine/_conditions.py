@@ -179,8 +179,25 @@ def compile_python(cond: Condition):
         return lambda f: op(f[name], value)
     parts = tuple(compile_python(i) for i in cond.items)
     if isinstance(cond, All):
-        return lambda f: all(p(f) for p in parts)
-    return lambda f: any(p(f) for p in parts)
+        return lambda f: _every(parts, f)
+    return lambda f: _some(parts, f)
+
+
+# Loops, not all()/any() over a generator: an interrupt that lands while a generator left behind by
+# an early return is being closed is "ignored" by Python (printed, never raised), so the caller's
+# Ctrl-C would be lost. (They are a little faster too.)
+def _every(parts: tuple, f: dict) -> bool:
+    for p in parts:
+        if not p(f):
+            return False
+    return True
+
+
+def _some(parts: tuple, f: dict) -> bool:
+    for p in parts:
+        if p(f):
+            return True
+    return False
 
 
 # -- compilation to durable-rules -----------------------------------------------------------------

@@ -434,7 +434,10 @@ class DurableEngine:
                 else:
                     host.assert_facts(name, chunk)
                     host.retract_facts(name, chunk)
-            left_over = any(_native.start_action(handle) is not None for handle in self._handles)
+            left_over = False  # a loop, not any() over a generator (see _conditions._every)
+            for handle in self._handles:
+                if _native.start_action(handle) is not None:
+                    left_over = True
         except BaseException as exc:
             # The session may hold the fact or an action in progress: never use it again.
             self.broken = True
@@ -457,6 +460,7 @@ class DurableEngine:
             else:
                 by_ref[ref].add(rule_id)
         tally.hits.clear()
-        if any(count != len(self.rulesets) for count in seen.values()):
-            raise DecisionError("durable-rules did not process the visit (no proof of evaluation)")
+        for count in seen.values():
+            if count != len(self.rulesets):
+                raise DecisionError("durable-rules did not process the visit (no proof of evaluation)")
         return list(by_ref.values())

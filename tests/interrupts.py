@@ -12,8 +12,9 @@ run, every call into them included), ``actions`` (the start of every action dura
 alarm raises). The subject is ``check``, ``check_many`` (three visits in one batch, or ``--visits N``) and ``audit``
 (the command, as many lines). For each point N the check runs with a trace hook (``sys.settrace``)
 that raises at the N-th event; then a check runs untraced. Printed (JSON): how many points, how
-many runs raised, how many gave the uninterrupted decisions, and the points where a run gave other
-decisions or the check after it did. ``--broken`` runs the same against durable-rules' own action
+many runs raised, how many gave the uninterrupted decisions although the exception was raised (it
+was swallowed on the way: the decision is right, the interrupt lost), how many never reached their
+point, and the points where a run gave other decisions or the check after it did. ``--broken`` runs the same against durable-rules' own action
 wrapper (the engine before the fix), which must be caught giving wrong decisions.
 """
 
@@ -58,7 +59,7 @@ class Injector:
     """A trace hook raising ``exc`` at the ``at``-th event it counts (never, when ``at`` is 0)."""
 
     def __init__(self, scope: str, at: int, exc: type[BaseException]):
-        self.scope, self.at, self.exc, self.count = scope, at, exc, 0
+        self.scope, self.at, self.exc, self.count, self.raised = scope, at, exc, 0, False
 
     def _counts(self, code) -> bool:
         name = code.co_filename
@@ -82,6 +83,7 @@ class Injector:
     def _tick(self):
         self.count += 1
         if self.count == self.at:
+            self.raised = True
             raise self.exc("injected at point %d" % self.at)
 
 
@@ -130,18 +132,21 @@ def run(scope: str, engine: str, exc: type[BaseException], only: tuple[str, ...]
                 assert subject() == expected
             finally:
                 sys.settrace(None)
-            points, raised, same, wrong, wrong_after = counter.count, 0, 0, [], []
+            points, raised, same, missed, wrong, wrong_after = counter.count, 0, 0, 0, [], []
             for at in range(1, points + 1):
-                sys.settrace(Injector(scope, at, exc))
+                injector = Injector(scope, at, exc)
+                sys.settrace(injector)
                 try:
                     got = subject()
                 except (exc, PolicyEngineError):  # the exception itself, or an error: never a decision
                     raised += 1
                 else:
-                    if got == expected:
-                        same += 1
-                    else:
+                    if got != expected:
                         wrong.append(at)
+                    elif injector.raised:
+                        same += 1  # raised, yet swallowed somewhere: the decision is right, the interrupt lost
+                    else:
+                        missed += 1  # this run had fewer points (a cache was warm): nothing was raised
                 finally:
                     sys.settrace(None)
                 try:
@@ -149,7 +154,8 @@ def run(scope: str, engine: str, exc: type[BaseException], only: tuple[str, ...]
                         wrong_after.append(at)
                 except DecisionError:
                     wrong_after.append(at)
-            report[name] = {"points": points, "raised": raised, "same": same, "wrong": wrong, "wrong_after": wrong_after}
+            report[name] = {"points": points, "raised": raised, "same": same, "missed": missed, "wrong": wrong,
+                            "wrong_after": wrong_after}
     return report
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from policyengine import ENGINES, Registry, check, hookspecs, load_pack
+from policyengine import Registry, check, hookspecs, load_pack
+from tests.conftest import ENGINE_PARAMS
 from policyengine._plugins import HOOKS
 from tests.scenarios import TODAY
 from tests.visits import visit
@@ -40,7 +41,7 @@ def test_every_hook_has_an_example():
     assert all(example(hook) for hook in HOOKS)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_the_rule_kinds_example_gives_a_kind_that_decides(tmp_path, engine):
     reg = Registry(plugins=[plugin("policyengine_rule_kinds", tmp_path)], entry_points=False)
     (tmp_path / "sources").mkdir()

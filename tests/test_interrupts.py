@@ -33,9 +33,11 @@ def harness(*args: str, timeout: float = 900) -> dict:
 
 
 def never_wrong(report: dict) -> None:
+    """No wrong decision, during or after; and no interrupt lost: every exception raised came out."""
     for subject, result in report.items():
         assert result["wrong"] == [] and result["wrong_after"] == [], (subject, result)
-        assert result["raised"] + result["same"] == result["points"], (subject, result)
+        assert result["same"] == 0, (subject, result)
+        assert result["raised"] + result["missed"] == result["points"] and result["missed"] <= 1, (subject, result)
 
 
 @requires_durable

@@ -13,8 +13,9 @@ from typing import Literal, Optional
 
 import pytest
 
-from policyengine import ENGINES, PluginError, Registry, Rule, check, check_many, hookimpl
+from policyengine import PluginError, Registry, Rule, check, check_many, hookimpl
 from policyengine import _plugins
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.test_plugins import BLOCK_LONE, LENGTH_RULE, LONG, Kinds, Packs, VisitLength, pack_data
 from tests.visits import ONE_STAFF, visit
@@ -51,7 +52,7 @@ class OnlyVisit:
         self.digests.append(visit.digest)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_listener_that_declares_only_the_arguments_it_uses_is_called_with_those(engine):
     decisions, visits = OnlyDecision(), OnlyVisit()
     reg = Registry(plugins=[Packs(pack_data("plugged", BLOCK_LONE)), decisions, visits], entry_points=False)
@@ -70,7 +71,7 @@ class Exits:
         raise SystemExit(0)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_listener_raising_system_exit_is_a_plugin_error_never_a_decision(engine):
     reg = Registry(plugins=[Packs(pack_data("plugged", BLOCK_LONE)), Exits()], entry_points=False)
     with pytest.raises(PluginError) as caught:
@@ -106,7 +107,7 @@ class ExitingKind(VisitLength):
         raise SystemExit(3)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 @pytest.mark.parametrize("where, said", [
     ("trigger", "failed in trigger() for rule 'visit-length': raised SystemExit('bye') (a plugin must not end the program)"),
     ("remedy", "failed in suggest_remedy() for rule 'visit-length': raised SystemExit(3) (a plugin must not end the program)"),
@@ -150,7 +151,7 @@ class HangingKind(VisitLength):
         return super().suggest_remedy(visit)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_listener_that_hangs_fails_the_check_closed_after_the_time_limit(engine, release):
     listener = HangingListener(release)
     reg = Registry(plugins=[Packs(pack_data("plugged", BLOCK_LONE)), listener], entry_points=False, plugin_timeout=LIMIT)
@@ -167,7 +168,7 @@ def test_a_listener_that_hangs_fails_the_check_closed_after_the_time_limit(engin
     assert listener.calls == 1
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 @pytest.mark.parametrize("where, method", [("trigger", "trigger"), ("remedy", "suggest_remedy")])
 def test_a_rule_kind_that_hangs_fails_the_check_closed_after_the_time_limit(engine, where, method, release, monkeypatch):
     monkeypatch.setitem(HANG, "release", release)

@@ -359,7 +359,7 @@ def test_a_duplicate_kind_name_is_an_error_naming_both_sources():
     with pytest.raises(PluginError) as caught:
         load_pack("plugged", registry=reg)
     assert [p.message for p in caught.value.problems] == [f"rule kind 'visit_length' is unavailable: {said}"]
-    for engine in ENGINES:
+    for engine in ENGINES_HERE:
         assert check(LONG, school="tcat", engine=engine, registry=reg, today=TODAY).outcome.value == "conditional"
 
 
@@ -441,7 +441,7 @@ def test_a_duplicate_pack_id_is_an_error_naming_both_sources(tmp_path):
     with pytest.raises(PluginError) as caught:  # the id is unavailable from either, whatever the order
         load_pack("plugged", registry=reg)
     assert str(caught.value) == said
-    for engine in ENGINES:  # every other pack still decides
+    for engine in ENGINES_HERE:  # every other pack still decides
         assert check(LONG, school="tcat", engine=engine, registry=reg, today=TODAY).outcome.value == "conditional"
     reg = Registry(entry_points=False)
     reg.register(Packs(one), name="files")
@@ -527,7 +527,7 @@ def facts_registry(*extra):
     return registry(Facts(WEATHER, DEVICE, DOGS), Kinds(LoneWorker), Packs(pack_data("plugged", WEATHER_RULE, DEVICE_RULE)), *extra)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_hook_policyengine_visit_facts_adds_facts_that_a_plugin_kind_and_the_condition_kind_test(engine):
     reg = facts_registry()
     assert set(reg.facts()) == {"weather_warning", "lone_worker_device", "dogs_loose"}

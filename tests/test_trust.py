@@ -19,9 +19,10 @@ from typing import Literal, Optional
 
 import pytest
 
-from policyengine import ENGINES, InputError, PluginError, Registry, Rule, check, hookimpl, load_pack
+from policyengine import InputError, PluginError, Registry, Rule, check, hookimpl, load_pack
 from policyengine import _plugins
 from policyengine._cli import main
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, PREPARED, visit
 
@@ -59,7 +60,7 @@ PAIRS = """
 # -- 14.1: quotes that are never checked ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_1_a_pack_that_names_no_policy_text_is_refused_by_check_not_decided(tmp_path, engine):
     pack = write(tmp_path, "pairs.yaml", PAIRS.format(source="", quote="An invented sentence."))
     with pytest.raises(InputError) as caught:
@@ -67,7 +68,7 @@ def test_14_1_a_pack_that_names_no_policy_text_is_refused_by_check_not_decided(t
     assert [p.message for p in caught.value.problems][0].startswith("'source' is missing")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_1_a_pack_whose_policy_text_is_missing_is_refused_naming_the_file_to_ship(tmp_path, engine):
     pack = write(tmp_path, "pairs.yaml", PAIRS.format(source="source: pairs.txt", quote="Staff never visit alone."))
     with pytest.raises(InputError) as caught:
@@ -81,7 +82,7 @@ def test_14_1_a_pack_whose_policy_text_is_missing_is_refused_naming_the_file_to_
     assert check(visit(ONE_STAFF), school=str(pack), engine=engine, today=TODAY).outcome.value == "blocked"
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_1_an_invented_quote_in_a_plugin_pack_is_never_shown_to_staff(tmp_path, engine):
     pack = write(tmp_path, "pairs.yaml", PAIRS.format(source="source: pairs.txt", quote="Staff may always go alone."),
                  {"pairs.txt": TEXT})
@@ -208,7 +209,7 @@ def test_14_3_an_undeclared_loosening_is_refused_naming_each_rule_with_a_witness
     assert all(m.endswith("with the reason ({}: why)".format(rule)) for rule, m in said.items())
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_3_a_declared_loosening_loads_and_its_witness_is_decided_as_shown(tmp_path, engine, capsys, monkeypatch):
     reg = trust_registry(tmp_path, SCHOOL + LOOSENS)
     school = load_pack("school", registry=reg)
@@ -251,7 +252,7 @@ def test_14_4_a_duplicate_pack_id_a_duplicate_kind_and_a_missing_pack_file_leave
             return [Pairing2]
 
     reg = Registry(plugins=[Broken()], entry_points=False)
-    for engine in ENGINES:
+    for engine in ENGINES_HERE:
         for school in ("tcat", "washwood"):
             assert check(visit(), school=school, engine=engine, registry=reg, today=TODAY).outcome.value == "permitted"
     monkeypatch.setattr(_plugins, "_default", reg)
@@ -288,7 +289,7 @@ def test_14_4_lint_reports_a_kind_that_raises_at_the_rule_s_line_and_goes_on(tmp
 # -- 14.5: an implementation declaring only the arguments it uses ----------------------------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_5_a_listener_that_declares_only_decision_is_called(engine):
     told = []
 
@@ -327,7 +328,7 @@ class NoRemedy(Rule):
         return {"fact": "duration_minutes", "gt": 45}
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_6_a_conditional_finding_from_a_plugin_kind_must_have_a_remedy(tmp_path, engine):
     pack = write(tmp_path, "long.yaml", PAIRS.format(source="source: pairs.txt", quote="Staff never visit alone.")
                  .replace("kind: pairing", "kind: no_remedy").replace("outcome: blocked", "outcome: conditional"),
@@ -347,7 +348,7 @@ def test_14_6_a_conditional_finding_from_a_plugin_kind_must_have_a_remedy(tmp_pa
     )
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_14_6_a_plugin_adds_a_visit_fact_its_kinds_and_the_condition_kind_test(tmp_path, engine):
     from policyengine import VisitFact
 
@@ -442,7 +443,7 @@ def test_12_7_a_symlink_out_of_the_pack_s_folder_is_refused(tmp_path):
 # -- 12.10: SystemExit from a plugin, and a time limit on plugin calls -----------------------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_12_10_a_listener_raising_system_exit_is_a_plugin_error(engine, tmp_path, monkeypatch, capsys):
     class Exits:
         @hookimpl
@@ -459,7 +460,7 @@ def test_12_10_a_listener_raising_system_exit_is_a_plugin_error(engine, tmp_path
     assert capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_12_10_a_listener_that_hangs_fails_the_check_closed_when_a_time_limit_is_set(engine):
     import threading
 
