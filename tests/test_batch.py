@@ -12,7 +12,7 @@ from policyengine._decide import _engines
 from policyengine._pack import load_pack
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, PREPARED
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
+from tests.conftest import ENGINE_PARAMS, requires_durable
 
 KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 

@@ -13,7 +13,7 @@ import pytest
 from policyengine import check, load_pack, merge_patch
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
+from tests.conftest import ENGINES_HERE
 
 PACK = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 

@@ -15,7 +15,7 @@ import pytest
 
 from policyengine import PluginError, Registry, Rule, check, check_many, hookimpl
 from policyengine import _plugins
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
+from tests.conftest import ENGINE_PARAMS
 from tests.scenarios import TODAY
 from tests.test_plugins import BLOCK_LONE, LENGTH_RULE, LONG, Kinds, Packs, VisitLength, pack_data
 from tests.visits import ONE_STAFF, visit

@@ -38,7 +38,7 @@ from policyengine import _plugins, hookspecs
 from policyengine._decide import visit_digest
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 
 # -- a plugin rule kind, and plugins built from parts -----------------------------------------------
 

@@ -24,7 +24,7 @@ from tests.properties.moves import MOVES
 from tests.properties.search import counterexample
 from tests.properties.subject import KINDS, generated, named, variants
 from tests.scenarios import TODAY
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE, requires_durable
+from tests.conftest import ENGINE_PARAMS
 
 #: Every built-in pack (and plugin packs installed), and the pack with every rule kind.
 PACKS = [*available_packs(), KINDS]

@@ -16,6 +16,7 @@ from policyengine._cli_table import END, START, behaviour_table, with_table
 from policyengine._pack import parse_pack
 from policyengine._plugins import Registry
 from policyengine._yaml import from_mapping
+from tests.conftest import ENGINES_HERE
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -129,6 +130,6 @@ def test_extending_a_trust_pack_example_is_what_lint_and_show_say(tmp_path, caps
     assert "\nloosens: rule 'wait-exceeded' of 'tcat' is loosened, as declared (the governors" in capsys.readouterr().out
     # The witness is decided as the message says, on both engines.
     witness = json.loads(error[error.index("{"):error.index("}}") + 2])
-    for engine in ("durable", "python"):
+    for engine in ENGINES_HERE:
         assert check(merge_patch(PREPARED, witness), school="tcat", engine=engine).outcome.value == "blocked"
         assert check(merge_patch(PREPARED, witness), school="oak-lane.yaml", engine=engine).outcome.value == "conditional"

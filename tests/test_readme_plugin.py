@@ -29,6 +29,7 @@ from tests.scenarios import TODAY
 from tests.test_plugin_dist import Env, _site_dirs
 from tests.test_readme import ROOT, blocks, section
 from tests.visits import visit
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 
 SECTION = section("Writing a plugin")
 (CODE,) = blocks(SECTION, "python")
@@ -70,7 +71,7 @@ def test_the_layout_shown_is_the_package_the_tests_build():
     ]
 
 
-@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_the_readme_plugin_provides_its_kind_fact_and_pack_and_logs_decisions(riverside, tmp_path, monkeypatch, engine):
     log = tmp_path / "audit.jsonl"
     monkeypatch.setenv("RIVERSIDE_AUDIT_LOG", str(log))
@@ -155,7 +156,7 @@ def test_the_readme_plugin_installed_with_each_backend_ships_its_pack_and_text(t
     assert Path(where).is_relative_to(tmp_path / "venv")  # installed, not imported from the source tree
     visit_file = tmp_path / "visit.json"
     visit_file.write_text(json.dumps(visit({"start": FRIDAY, "facts": {"weather_warning": "amber"}})))
-    for engine in ("durable", "python"):
+    for engine in ENGINES_HERE:
         decided = json.loads(env.cli("check", str(visit_file), "--school", "riverside", "--format", "json",
                                      "--engine", engine).stdout)
         assert decided["outcome"] == "blocked" and [f["rule"] for f in decided["findings"]] == ["weekdays-only"]
@@ -173,7 +174,7 @@ def test_a_wheel_without_its_policy_text_makes_only_that_pack_unavailable_naming
     assert (shipped / "riverside.yaml").is_file() and not (shipped / "sources" / "riverside.txt").exists()
     visit_file = tmp_path / "visit.json"
     visit_file.write_text(json.dumps(visit({"start": MONDAY})))
-    for engine in ("durable", "python"):
+    for engine in ENGINES_HERE:
         refused = env.cli("check", str(visit_file), "--school", "riverside", "--engine", engine, check=False)
         assert refused.returncode == 1 and refused.stdout == "" and "Traceback" not in refused.stderr
         assert refused.stderr == (
