@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -374,6 +374,11 @@ class CompiledRule:
     rule: Rule
     condition: Condition
     holds: Callable[[dict], bool]
+    #: The rule's outcome in each phase (None where it does not apply), resolved once.
+    outcomes: dict = field(default_factory=dict)
+
+    def outcome_in(self, phase: str) -> Optional[Outcome]:
+        return self.outcomes.get(phase)
 
 
 @dataclass(frozen=True)
@@ -401,6 +406,6 @@ def compile_pack(pack: PackBase) -> CompiledPack:
     compiled = []
     for rule in pack.rules:  # type: ignore[attr-defined]
         cond = pack.condition(rule)
-        compiled.append(CompiledRule(rule, cond, compile_python(cond)))
+        compiled.append(CompiledRule(rule, cond, compile_python(cond), rule.outcomes()))
     return CompiledPack(pack, clock, tuple(compiled), pack.digest)
 

@@ -18,9 +18,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 from ._conditions import Condition, ConditionSpec, Not, all_of, checked, fact, plain
 from ._errors import PluginError
 from ._facts import Clock
-from ._models import Purpose
+from ._models import PHASES, Outcome, Phase, Purpose
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+#: How a rule applies in one phase of a visit: blocked, conditional, reminder (a permitted finding:
+#: a duty, or what will be asked later) or off (it does not apply then).
+PhaseOutcome = Literal["blocked", "conditional", "reminder", "off"]
+_NOT_A_MAPPING = object()
+_AS_OUTCOME = {"blocked": Outcome.BLOCKED, "conditional": Outcome.CONDITIONAL, "reminder": Outcome.PERMITTED}
 _SPEC: TypeAdapter = TypeAdapter(ConditionSpec)
 _BUILT_IN = "policyengine.rules."
 
@@ -76,6 +82,12 @@ class Rule(BaseModel):
         None, description="a JSON merge patch on the visit that removes this finding (overrides the kind's own)"
     )
     citation: CitationSpec
+    phases: Optional[dict[Phase, PhaseOutcome]] = Field(
+        None,
+        description="how the rule applies in each phase of a visit (plan, door, inside): blocked, conditional, reminder "
+        "or off. Phases not listed take the kind's default, which is the rule's outcome except where the kind says "
+        "otherwise (a door duty is a reminder on a plan; going in is at most conditional while staff are at the door)",
+    )
     purposes: Optional[list[Purpose]] = Field(None, description="apply only to visits with these purposes")
     unless: Optional[ConditionSpec] = Field(None, description="the rule does not apply when this condition holds")
     notes: Optional[str] = None
@@ -111,6 +123,44 @@ class Rule(BaseModel):
         """
         return None
 
+    def phase_defaults(self) -> dict[str, str]:
+        """The most a rule of this kind gives in each phase when its ``phases`` does not say:
+        ``conditional`` or ``reminder`` caps the rule's outcome there, ``off`` leaves the phase out; a
+        phase not named gives the rule's outcome. Kinds override this (the built-in defaults are in the
+        README, "Phases of a visit")."""
+        return {}
+
+    def outcome_in(self, phase: str) -> Optional[Outcome]:
+        """The outcome this rule gives in ``phase`` (None: it does not apply then)."""
+        if self.phases and phase in self.phases:
+            word = self.phases[phase]  # type: ignore[index]
+            return None if word == "off" else _AS_OUTCOME[word]
+        own = Outcome(self.outcome)
+        try:
+            defaults = self.phase_defaults()
+            cap = defaults.get(phase) if isinstance(defaults, dict) else _NOT_A_MAPPING
+            if cap is not None and cap not in ("conditional", "reminder", "off"):
+                raise BadReturn(f"returned {defaults!r}; give each phase 'conditional', 'reminder' or 'off'")
+        except Exception as exc:
+            raise self.kind_failed("phase_defaults", exc) from exc
+        if cap is None:
+            return own
+        if cap == "off":
+            return None
+        return min(own, _AS_OUTCOME[cap], key=lambda o: o.severity)
+
+    def outcomes(self) -> dict[str, Optional[Outcome]]:
+        """:meth:`outcome_in` for every phase, plan first."""
+        return {phase: self.outcome_in(phase) for phase in PHASES}
+
+    def quoted_numbers(self) -> list[tuple[str, str]]:
+        """The numbers this rule applies, each as (how to name it, a regular expression for the ways
+        a policy writes it), e.g. ``[("20 minutes", number_words(20))]``. The rule's quote must
+        contain each (case-insensitively), or the pack is refused: a finding quotes the sentence
+        that sets its number. The helpers ``number_words``, ``staff_words`` and ``time_words`` are
+        in ``policyengine._numbers``. Kinds without numbers keep the default (none)."""
+        return []
+
     def summary(self) -> str:
         """A few plain words on when the rule applies, for tables (kinds override this)."""
         return self.title or self.id
@@ -135,6 +185,10 @@ class Rule(BaseModel):
         parts = [trigger]
         if self.purposes is not None:
             parts.insert(0, fact("purpose", "in", self.purposes))
+        applies = [phase for phase, outcome in self.outcomes().items() if outcome is not None]
+        if len(applies) < len(PHASES):
+            # Both engines see the phase as a fact, so a rule that is off in a phase never fires there.
+            parts.insert(0, fact("phase", "in", applies))
         if self.unless is not None:
             parts.append(Not(self.unless.compile()))
         return all_of(*parts)

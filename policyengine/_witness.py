@@ -21,10 +21,10 @@ from functools import lru_cache
 from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
-from ._conditions import _PY_OPS, Compare, negate, normalise
+from ._conditions import _PY_OPS, Compare, all_of, compile_python, negate, normalise
 from ._decide import parse_visit, visit_json
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
-from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES
+from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome
 from ._pack import CompiledPack
 from ._patch import merge_patch
 from ._satisfy import _dnf, _term_satisfiable
@@ -53,7 +53,7 @@ DOOR = {
     "occupant_concern": "occupant_concern", "staff_feel_unsafe": "staff_feel_unsafe",
     "meeting_room": "meeting_room", "upstairs_escort": "upstairs_escort",
 }
-DOOR_FACTS = ("arrived", *DOOR)
+DOOR_FACTS = ("phase", "arrived", *DOOR)
 FACETS = {"time": TIME_FACTS, "staff": STAFF_FACTS, "approvals": APPROVAL_FACTS, "door": DOOR_FACTS,
           **{name: (name,) for name in SINGLE}}
 FACET_OF = {fact: facet for facet, facts in FACETS.items() for fact in facts}
@@ -204,19 +204,27 @@ class Solver:
 
     def _door(self, lits: list[Compare]) -> Optional[dict]:
         arrived = [c for c in lits if c.fact == "arrived"]
+        phases = [c for c in lits if c.fact == "phase"]
         for at_door in sorted((0, 1), key=lambda v: v != self.base_fact["arrived"]):
             if not all(_holds(c, at_door) for c in arrived):
                 continue
             if at_door == 0:
                 # Before the visit every door fact is "not known".
                 unknown = {n: (UNKNOWN if FIELDS[n].type != "enum" else "unknown") for n in DOOR}
-                if all(_holds(c, unknown[c.fact]) for c in lits if c.fact in DOOR):
+                if all(_holds(c, "plan") for c in phases) and all(
+                    _holds(c, unknown[c.fact]) for c in lits if c.fact in DOOR
+                ):
                     return {"on_arrival": None}
                 continue
             fields = {}
             for name, key in DOOR.items():
                 mine = [c for c in lits if c.fact == name]
-                value = _first(_single_candidates(name, mine, self.base_fact[name]), mine)
+                candidates = _single_candidates(name, mine, self.base_fact[name])
+                if name == "meeting_room":
+                    # Staff are there: the room decides the phase (none or the doorstep: door; any other: inside).
+                    candidates = [r for r in candidates
+                                  if all(_holds(c, "door" if r in ("unknown", "doorstep") else "inside") for c in phases)]
+                value = _first(candidates, mine)
                 if value is _NONE:
                     break
                 fields[key] = _write(name, value)
@@ -369,6 +377,18 @@ class Search:
 _SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
 
 
+def _stopping(rule, below: str):
+    """``(condition, holds)`` under which ``rule`` gives ``below`` or worse: its condition, in the
+    phases where its outcome is that severe; None when it never is."""
+    phases = [p for p, o in rule.outcomes.items() if o is not None and o.severity >= _SEVERITY[below]]
+    if not phases:
+        return None
+    if len(phases) == len(rule.outcomes):
+        return rule.condition, rule.holds
+    cond = all_of(Compare("phase", "in", tuple(phases)), rule.condition)
+    return cond, compile_python(cond)
+
+
 def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, solver: Optional[Solver] = None,
               below: str = "conditional") -> Search:
     """A visit meeting ``lits`` that no rule with an outcome of ``below`` or worse applies to: by
@@ -379,7 +399,7 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
     DNF), and go on. Complete unless the budget runs out.
     """
     solver = solver or Solver(compiled.clock)
-    stoppers = [r for r in compiled.rules if _SEVERITY[r.rule.outcome] >= _SEVERITY[below]]
+    stoppers = [stop for stop in (_stopping(r, below) for r in compiled.rules) if stop is not None]
     state = {"nodes": 0, "complete": True}
 
     def search(so_far: tuple) -> Optional[dict]:
@@ -391,10 +411,10 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
         if visit is None:
             return None
         fact = flatten(parse_visit(visit), compiled.clock)
-        firing_now = [r for r in stoppers if r.holds(fact)]
+        firing_now = [cond for cond, holds in stoppers if holds(fact)]
         if not firing_now:
             return visit
-        ways = [(terms(negate(r.condition)), r) for r in firing_now]
+        ways = [(terms(negate(cond)), cond) for cond in firing_now]
         if any(w is None for w, _ in ways):
             state["complete"] = False
             ways = [(w, r) for w, r in ways if w is not None]
@@ -446,15 +466,15 @@ class Difference:
 
 
 def _outcome(compiled: CompiledPack, fact: dict) -> str:
-    return max((r.rule.outcome for r in compiled.rules if r.holds(fact)), key=_SEVERITY.__getitem__,
-               default="permitted")
+    found = [r.outcomes[fact["phase"]] for r in compiled.rules if r.holds(fact)]
+    return max((o.value for o in found if o is not None), key=_SEVERITY.__getitem__, default="permitted")
 
 
 def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
     """Ids of the rules whose meaning differs between the packs: added, removed, or with another
     outcome or condition (conditions compare as compiled, so a change of the pack's hours counts)."""
-    a = {r.rule.id: (r.rule.outcome, r.condition) for r in old.rules}
-    b = {r.rule.id: (r.rule.outcome, r.condition) for r in new.rules}
+    a = {r.rule.id: (r.outcomes, r.condition) for r in old.rules}
+    b = {r.rule.id: (r.outcomes, r.condition) for r in new.rules}
     return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid))
 
 
@@ -476,18 +496,28 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
                 rule = source.rule(rule_id)
             except KeyError:
                 continue
-            if rule.rule.outcome == "permitted":
-                continue
-            for term in terms(rule.condition) or []:
-                search = permitted(target, list(term), budget=budget, solver=solvers[key], below=rule.rule.outcome)
-                if search.visit is None:
-                    continue
-                parsed = parse_visit(search.visit)
-                before = _outcome(old, flatten(parsed, old.clock))
-                after = _outcome(new, flatten(parsed, new.clock))
-                digest = repr(sorted(visit_json(parsed).items()))
-                if before != after and digest not in seen:
-                    seen.add(digest)
-                    found.append(Difference(rule_id, visit_json(parsed), before, after))
+            # Per phase, the rule's outcome there: a visit meeting its condition in that phase that the
+            # other pack lets through more easily.
+            by_outcome: dict[str, list[str]] = {}
+            for phase, outcome in rule.outcomes.items():
+                if outcome is not None and outcome is not Outcome.PERMITTED:
+                    by_outcome.setdefault(outcome.value, []).append(phase)
+            done = False
+            for outcome, phases in by_outcome.items():
+                in_phases = all_of(Compare("phase", "in", tuple(phases)), rule.condition)
+                for term in terms(in_phases) or []:
+                    search = permitted(target, list(term), budget=budget, solver=solvers[key], below=outcome)
+                    if search.visit is None:
+                        continue
+                    parsed = parse_visit(search.visit)
+                    before = _outcome(old, flatten(parsed, old.clock))
+                    after = _outcome(new, flatten(parsed, new.clock))
+                    digest = repr(sorted(visit_json(parsed).items()))
+                    if before != after and digest not in seen:
+                        seen.add(digest)
+                        found.append(Difference(rule_id, visit_json(parsed), before, after))
+                        done = True
+                        break
+                if done:
                     break
     return found
