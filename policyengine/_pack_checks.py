@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ._errors import Problem
+from ._phase_checks import rule_problems
 from ._quotes import folded_source, quote_in
 from ._satisfy import satisfiable
 from ._yaml import Loaded
@@ -67,4 +68,5 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str]) -> list[Problem]:
     for i, rule in enumerate(rules):
         if not satisfiable(pack.condition(rule)):
             problems.append(at(loaded, ("rules", i), "error", f"rule '{rule.id}' can never fire: no visit meets its condition"))
+        problems += [at(loaded, path, "error", message) for path, message in rule_problems(pack, rule, i)]
     return problems

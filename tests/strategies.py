@@ -313,12 +313,15 @@ def pack_data(draw, rule_lists=None) -> dict:
     # refuses, so such rules are left out; a pack needs at least one rule.
     clock = PackBase.model_validate({k: v for k, v in data.items()}).clock
     kinds = default_registry().kinds()
-    drawn = [rule for rule in drawn if satisfiable(kinds[rule["kind"]].model_validate({"id": "x", "message": "m",
-             "citation": {"section": "s", "quote": "q"}, **rule}).condition(clock))]
-    assume(drawn)
+    models = [kinds[rule["kind"]].model_validate({"id": "x", "message": "m", "citation": {"section": "s", "quote": "q"}, **rule})
+              for rule in drawn]
+    kept = [(rule, model) for rule, model in zip(drawn, models) if satisfiable(model.condition(clock))]
+    assume(kept)
+    # A rule that applies a number quotes a sentence that says it (20 minutes, 16:00, 2 staff).
     data["rules"] = [
-        {"id": f"r{n}", **rule, "message": f"r{n} applies", "citation": {"section": "Generated", "quote": f"quote for r{n}"}}
-        for n, rule in enumerate(drawn)
+        {"id": f"r{n}", **rule, "message": f"r{n} applies",
+         "citation": {"section": "Generated", "quote": " ".join([f"quote for r{n}", *(what for what, _ in model.quoted_numbers())])}}
+        for n, (rule, model) in enumerate(kept)
     ]
     return data
 
