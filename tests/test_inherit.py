@@ -233,6 +233,7 @@ def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
         "kind": "authorisation",
         "kind_plugin": "policyengine.rules (built in)",
         "outcome": "conditional",
+        "phases": {"plan": "conditional", "door": "conditional", "inside": "conditional"},
         "origin": "school",
         "overrides": "trust",
         "when": "approved_by_headteacher != true",
@@ -250,7 +251,7 @@ def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
     kinds = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
     assert main(["show", kinds]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("kinds: Test School, Test Policy (pack 1)\n") and "\n38 rules:\n" in out
+    assert out.startswith("kinds: Test School, Test Policy (pack 1)\n") and "\n41 rules:\n" in out
     assert "\ncutoff  [blocked]  kind time_window, own\n  when:  (start_minute > 960 or start_minute < 360) and approved_by_slt != true\n" in out
     assert main(["show", "no-such-pack"]) == 2
     err = capsys.readouterr().err

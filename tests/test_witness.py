@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,11 @@ SCHOOLS = Path(__file__).resolve().parents[1] / "schools"
 def _shorter_wait(tmp_path: Path) -> Path:
     shutil.copytree(SCHOOLS / "sources", tmp_path / "sources")
     pack = tmp_path / "tcat.yaml"
-    pack.write_text((SCHOOLS / "tcat.yaml").read_text().replace("minutes: 20", "minutes: 15"))
+    # The rules quote the sentence that sets the wait, so the policy text changes with them.
+    source = tmp_path / "sources" / "tcat.txt"
+    source.write_text(source.read_text().replace("no longer than 20 minutes", "no longer than 15 minutes"))
+    text = (SCHOOLS / "tcat.yaml").read_text().replace("minutes: 20", "minutes: 15")
+    pack.write_text(re.sub(r"than(\s+)20 minutes", r"than\g<1>15 minutes", text))
     return pack
 
 
