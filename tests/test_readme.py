@@ -100,3 +100,42 @@ def test_table_update_needs_its_markers(tmp_path):
 def test_editor_setup_points_at_committed_schemas(schema):
     assert f"schemas/{schema}.schema.json" in section("Rule packs")
     assert (ROOT / "schemas" / f"{schema}.schema.json").is_file()
+
+
+def test_phase_examples_print_what_the_readme_shows():
+    """"Phases of a visit": one example per phase, each command's output as the README shows it."""
+    from tests.test_guide import matches
+
+    text = section("Phases of a visit")
+    pairs = re.findall(r"```sh\n(.*?)```\s*(?:.*?\n)??```text\n(.*?)```", text, re.S)
+    assert len(pairs) == 3
+    phases = []
+    for command, expected in pairs:
+        args = command.split()
+        assert args[:2] == ["policyengine", "check"]
+        result = subprocess.run([sys.executable, "-m", "policyengine", *args[1:]], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        printed = result.stdout.splitlines()
+        assert matches(expected.splitlines(), printed), "\n".join(["expected:", expected, "printed:", *printed])
+        phases.append(printed[0].split(":")[0])
+    assert phases == ["Planning", "At the door", "Inside"]
+
+
+def test_phases_yaml_example_is_a_rule_that_does_what_the_readme_says():
+    from policyengine._decide import decide, parse_visit
+    from tests.scenarios import TODAY
+    from tests.visits import arrived, visit
+
+    (block,) = [b for b in blocks(section("Phases of a visit"), "yaml") if "phases:" in b]
+    (rule,) = yaml.safe_load(block)
+    rule["citation"] = {"section": "s", "quote": "q"}
+    pack = parse_pack(from_mapping({"id": "readme", "school": "README", "document": "Policy", "version": "1", "rules": [rule]}, "README.md"))
+    animals = {"household": {"animals": "present"}}
+
+    def outcome(v):
+        (finding,) = decide(pack, parse_visit(v), "python", TODAY).findings
+        return finding.outcome.value
+
+    assert outcome(visit(animals)) == "permitted"
+    assert outcome(visit(animals, {"on_arrival": {}})) == "conditional"
+    assert outcome(arrived() | animals) == "blocked"
