@@ -183,6 +183,34 @@ def test_every_rule_fires_for_some_visit(ref):
     assert checks.live(named(ref)) == []
 
 
+# -- 8 to 11. the phase of a visit ----------------------------------------------------------------
+
+@packs
+def test_a_plans_remedy_never_adds_on_arrival(ref):
+    subject = named(ref)
+    plans = pack_visits(ref).map(lambda v: {k: x for k, x in v.items() if k not in ("on_arrival", "phase")})
+    no_problems(counterexample(lambda v: checks.plan_remedies_stay_plans(subject, v), plans, budget(0.5)))
+
+
+@packs
+def test_no_remedy_changes_what_staff_saw_at_the_door(ref):
+    subject = named(ref)
+    at_door = pack_visits(ref).filter(lambda v: v.get("on_arrival") is not None)
+    no_problems(counterexample(lambda v: checks.remedies_keep_what_staff_saw(subject, v), at_door, budget(0.5)))
+
+
+@packs
+def test_a_door_fact_not_known_never_makes_a_door_decision_permitted(ref):
+    subject = named(ref)
+    at_door = pack_visits(ref).filter(lambda v: v.get("on_arrival") is not None)
+    no_problems(counterexample(lambda v: checks.unknown_never_permits(subject, v), at_door, budget(0.5)))
+
+
+@packs
+def test_a_rule_with_a_number_quotes_the_sentence_that_says_it(ref):
+    assert checks.numbers_quoted(named(ref)) == []
+
+
 def test_the_readme_lists_every_riskier_move():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index('## What "consistent" means'):readme.index("## Engines")]
