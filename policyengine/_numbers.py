@@ -61,6 +61,11 @@ def time_words(hhmm: str) -> str:
 
 
 def missing_numbers(rule) -> list[str]:
-    """What ``rule`` applies that its quote does not say (an empty list when it says them all)."""
+    """What ``rule`` applies that its quote does not say (an empty list when it says them all).
+    A kind whose ``quoted_numbers`` raises or returns something else is a PluginError naming it."""
     quote = fold(rule.citation.quote).lower()
-    return [what for what, pattern in rule.quoted_numbers() if not re.search(pattern, quote, re.I)]
+    try:
+        numbers = [(str(what), re.compile(pattern, re.I)) for what, pattern in rule.quoted_numbers()]
+    except Exception as exc:
+        raise rule.kind_failed("quoted_numbers", exc) from exc
+    return [what for what, pattern in numbers if not pattern.search(quote)]

@@ -2,7 +2,9 @@
 
 A rule kind is a subclass of :class:`Rule` with ``kind: Literal["name"]``, its own parameters as
 pydantic fields (so it validates them itself), a :meth:`Rule.trigger` returning the condition under
-which the finding applies, and optionally :meth:`Rule.suggest_remedy`.
+which the finding applies, and optionally :meth:`Rule.suggest_remedy`, :meth:`Rule.phase_defaults`
+(what it gives in each phase of a visit unless a rule's ``phases`` says) and
+:meth:`Rule.quoted_numbers` (the numbers its quote must say).
 """
 
 from __future__ import annotations

@@ -187,6 +187,16 @@ def visits(bases=PREPARED_BASES) -> st.SearchStrategy[dict]:
     return st.one_of(random_visits, near_visits(bases))
 
 
+def at_the_door(drawn: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """The visits of ``drawn`` with staff at the door or inside (an ``on_arrival`` section)."""
+    return drawn.filter(lambda v: v.get("on_arrival") is not None)
+
+
+def as_plans(drawn: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """The visits of ``drawn`` as plans: without ``on_arrival`` (and without a stated phase)."""
+    return drawn.map(lambda v: {k: x for k, x in v.items() if k not in ("on_arrival", "phase")})
+
+
 # -- rule packs -----------------------------------------------------------------------------------
 
 clock_times = st.one_of(
@@ -264,15 +274,18 @@ def fact_tests(draw) -> dict:
     return {"fact": field.name, op: draw(values)}
 
 
-conditions = st.recursive(
-    fact_tests(),
-    lambda inner: st.one_of(
+def _combined(inner: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """``all``, ``any`` and ``not`` over conditions drawn from ``inner``."""
+    return st.one_of(
         st.builds(lambda xs: {"all": xs}, st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda xs: {"any": xs}, st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda x: {"not": x}, inner),
-    ),
-    max_leaves=6,
-)
+    )
+
+
+# A named function, not a lambda: hypothesis reads the source of ``extend`` to see that it recurses,
+# and misreads a lambda spread over several lines.
+conditions = st.recursive(fact_tests(), _combined, max_leaves=6)
 KIND_FIELDS["condition"] = st.fixed_dictionaries({"when": conditions})
 
 #: Facts staff cannot change by planning differently: an ``unless`` over these never offers a way

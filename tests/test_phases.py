@@ -3,6 +3,7 @@ they do in each phase (``phases:``), on both engines."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -129,3 +130,41 @@ def test_a_remedy_that_moves_a_visit_with_a_stated_phase_drops_the_phase():
 
 def test_prepared_visit_is_a_plan():
     assert check(PREPARED, school="tcat", today=TODAY).phase == "plan"
+
+
+def test_a_kind_whose_phase_or_number_method_breaks_is_named_when_its_pack_loads(tmp_path):
+    from typing import Literal
+
+    from policyengine import PluginError, Registry, Rule, hookimpl
+
+    class BadPhases(Rule):
+        kind: Literal["bad_phases"]
+
+        def trigger(self, clock):
+            return {"fact": "staff_count", "lt": 2}
+
+        def phase_defaults(self):
+            return {"door": "maybe"}
+
+    class BadNumbers(Rule):
+        kind: Literal["bad_numbers"]
+
+        def trigger(self, clock):
+            return {"fact": "staff_count", "lt": 2}
+
+        def quoted_numbers(self):
+            raise ValueError("no numbers here")
+
+    class Plugin:
+        @hookimpl
+        def policyengine_rule_kinds(self):
+            return [BadPhases, BadNumbers]
+
+    registry = Registry(plugins=[Plugin()], entry_points=False)
+    for kind, words in (("bad_phases", "failed in phase_defaults() for rule 'r': returned {'door': 'maybe'}"),
+                        ("bad_numbers", "failed in quoted_numbers() for rule 'r': raised ValueError('no numbers here')")):
+        path = tmp_path / f"{kind}.yaml"
+        path.write_text(f"id: p\nschool: S\ndocument: D\nversion: '1'\nrules:\n- {{id: r, kind: {kind}, outcome: blocked, "
+                        "message: m, citation: {section: s, quote: q}}\n")
+        with pytest.raises(PluginError, match=re.escape(words)):
+            check(visit(), school=str(path), registry=registry, today=TODAY)

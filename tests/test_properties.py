@@ -185,25 +185,20 @@ def test_every_rule_fires_for_some_visit(ref):
 
 # -- 8 to 11. the phase of a visit ----------------------------------------------------------------
 
-@packs
-def test_a_plans_remedy_never_adds_on_arrival(ref):
-    subject = named(ref)
-    plans = pack_visits(ref).map(lambda v: {k: x for k, x in v.items() if k not in ("on_arrival", "phase")})
-    no_problems(counterexample(lambda v: checks.plan_remedies_stay_plans(subject, v), plans, budget(0.5)))
+#: Each property of the phase of a visit, and the visits it is tried on.
+PHASE_PROPERTIES = {
+    "a plan's remedy never adds on_arrival": (checks.plan_remedies_stay_plans, S.as_plans),
+    "no remedy changes what staff saw at the door": (checks.remedies_keep_what_staff_saw, S.at_the_door),
+    "a door fact not known never makes a door decision permitted": (checks.unknown_never_permits, S.at_the_door),
+}
 
 
 @packs
-def test_no_remedy_changes_what_staff_saw_at_the_door(ref):
+@pytest.mark.parametrize("prop", PHASE_PROPERTIES, ids=[p.replace(" ", "-") for p in PHASE_PROPERTIES])
+def test_the_phase_of_a_visit(ref, prop):
+    check_, tried_on = PHASE_PROPERTIES[prop]
     subject = named(ref)
-    at_door = pack_visits(ref).filter(lambda v: v.get("on_arrival") is not None)
-    no_problems(counterexample(lambda v: checks.remedies_keep_what_staff_saw(subject, v), at_door, budget(0.5)))
-
-
-@packs
-def test_a_door_fact_not_known_never_makes_a_door_decision_permitted(ref):
-    subject = named(ref)
-    at_door = pack_visits(ref).filter(lambda v: v.get("on_arrival") is not None)
-    no_problems(counterexample(lambda v: checks.unknown_never_permits(subject, v), at_door, budget(0.5)))
+    no_problems(counterexample(lambda v: check_(subject, v), tried_on(pack_visits(ref)), budget(0.5)))
 
 
 @packs
