@@ -168,3 +168,24 @@ def test_a_kind_whose_phase_or_number_method_breaks_is_named_when_its_pack_loads
                         "message: m, citation: {section: s, quote: q}}\n")
         with pytest.raises(PluginError, match=re.escape(words)):
             check(visit(), school=str(path), registry=registry, today=TODAY)
+
+
+def test_lint_compares_outcomes_phase_by_phase(tmp_path):
+    from policyengine._lint import lint_file
+
+    base = {"outcome": "blocked", "message": "m", "citation": {"section": "s", "quote": "q"}}
+    rules = [
+        # Blocked in every phase, and only ever fires with 'door-conditional': not shadowed, since at
+        # the door it blocks where the other is only conditional.
+        {"id": "always-blocked", "kind": "condition", "when": {"all": [{"fact": "arrived", "eq": True},
+                                                                        {"fact": "parents_present", "ne": True}]}, **base},
+        {"id": "door-conditional", "kind": "condition", "when": {"fact": "arrived", "eq": True},
+         "phases": {"door": "conditional"}, **base},
+    ]
+    import json
+
+    path = tmp_path / "p.yaml"
+    path.write_text(json.dumps({"id": "p", "school": "S", "document": "D", "version": "1", "rules": rules}))
+    messages = [p.message for p in lint_file(path)]
+    assert not any("shadowed" in m for m in messages), messages
+    assert "rule 'door-conditional' is conditional but says no conditions; list what must be done first" in messages
