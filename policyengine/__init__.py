@@ -26,6 +26,8 @@ from ._models import (
 from ._patch import merge_patch
 from ._remedy import combined_remedy
 from ._pack import available_packs, load_pack, pack_model
+from ._facts import Clock
+from ._plugin_facts import VisitFact
 from ._plugins import PluginError, Registry, hookimpl, register
 from ._rule import Rule
 
@@ -35,6 +37,7 @@ __all__ = [
     "ENGINES",
     "CheckIn",
     "Citation",
+    "Clock",
     "Decision",
     "DecisionError",
     "Finding",
@@ -51,6 +54,7 @@ __all__ = [
     "StaffMember",
     "UnknownSchoolError",
     "Visit",
+    "VisitFact",
     "VisitSummary",
     "available_packs",
     "check",

@@ -70,21 +70,30 @@ def outcome_words(pack, rule) -> str:
     return ", ".join(f"{' and '.join(phases)} **{_WORD[o]}**" for o, phases in groups.items())
 
 
+def behaviour_rules(pack) -> list[tuple[str, list]]:
+    """Each behaviour, and the pack's rules that speak to it (blocked first, then by id); a generic
+    ``condition`` rule only in the first row it speaks to."""
+    severity = {"permitted": 0, "conditional": 1, "blocked": 2}
+    shown: set = set()
+    rows = []
+    for name, speaks_to in BEHAVIOURS:
+        mine = [r for r in pack.rules if speaks_to(r) and not (r.kind == "condition" and r.id in shown)]
+        shown.update(r.id for r in mine)
+        rows.append((name, sorted(mine, key=lambda r: (-severity[r.outcome], r.id))))
+    return rows
+
+
 def behaviour_table(pack_ids=None) -> str:
     """A markdown table: one row per behaviour, one column per pack, each cell its rules' summaries
     and outcomes (per phase of the visit where a rule's outcome differs between them)."""
     packs = [load_pack(p) for p in (pack_ids or available_packs())]
     lines = ["| behaviour | " + " | ".join(p.id for p in packs) + " |", "|---" * (len(packs) + 1) + "|"]
-    severity = {"permitted": 0, "conditional": 1, "blocked": 2}
-    shown: dict[str, set] = {pack.id: set() for pack in packs}
-    for name, speaks_to in BEHAVIOURS:
-        cells = []
-        for pack in packs:
-            mine = [r for r in pack.rules if speaks_to(r) and not (r.kind == "condition" and r.id in shown[pack.id])]
-            shown[pack.id].update(r.id for r in mine)
-            rules = sorted(mine, key=lambda r: (-severity[r.outcome], r.id))
-            cell = "<br>".join(f"{r.summary()}{r.scope_words()}: {outcome_words(pack, r)}" for r in rules) or "nothing"
-            cells.append(cell)
+    columns = [behaviour_rules(pack) for pack in packs]
+    for row, (name, _) in enumerate(BEHAVIOURS):
+        cells = [
+            "<br>".join(f"{r.summary()}{r.scope_words()}: {outcome_words(pack, r)}" for r in column[row][1]) or "nothing"
+            for pack, column in zip(packs, columns)
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

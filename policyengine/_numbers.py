@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ._plugin_calls import PLUGIN_FAILURES
 from ._quotes import fold
 
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -66,6 +67,6 @@ def missing_numbers(rule) -> list[str]:
     quote = fold(rule.citation.quote).lower()
     try:
         numbers = [(str(what), re.compile(pattern, re.I)) for what, pattern in rule.quoted_numbers()]
-    except Exception as exc:
+    except PLUGIN_FAILURES as exc:
         raise rule.kind_failed("quoted_numbers", exc) from exc
     return [what for what, pattern in numbers if not pattern.search(quote)]

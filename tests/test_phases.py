@@ -25,9 +25,9 @@ def decided(p, v: dict, engine: str = "python"):
 
 def pack(*rules: dict):
     base = {"outcome": "blocked", "message": "m", "citation": {"section": "s", "quote": "q"}}
-    data = {"id": "p", "school": "S", "document": "D", "version": "1",
+    data = {"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt",
             "rules": [{"id": f"r{n}", **base, **rule} for n, rule in enumerate(rules)]}
-    return parse_pack(from_mapping(data, "p.yaml"))
+    return parse_pack(from_mapping(data, "p.yaml"), source="q")
 
 
 @pytest.mark.parametrize("v, phase", [
@@ -164,8 +164,9 @@ def test_a_kind_whose_phase_or_number_method_breaks_is_named_when_its_pack_loads
     for kind, words in (("bad_phases", "failed in phase_defaults() for rule 'r': returned {'door': 'maybe'}"),
                         ("bad_numbers", "failed in quoted_numbers() for rule 'r': raised ValueError('no numbers here')")):
         path = tmp_path / f"{kind}.yaml"
-        path.write_text(f"id: p\nschool: S\ndocument: D\nversion: '1'\nrules:\n- {{id: r, kind: {kind}, outcome: blocked, "
-                        "message: m, citation: {section: s, quote: q}}\n")
+        (tmp_path / "p.txt").write_text("q\n")
+        path.write_text(f"id: p\nschool: S\ndocument: D\nversion: '1'\nsource: p.txt\nrules:\n- {{id: r, kind: {kind}, "
+                        "outcome: blocked, message: m, citation: {section: s, quote: q}}\n")
         with pytest.raises(PluginError, match=re.escape(words)):
             check(visit(), school=str(path), registry=registry, today=TODAY)
 
@@ -185,7 +186,8 @@ def test_lint_compares_outcomes_phase_by_phase(tmp_path):
     import json
 
     path = tmp_path / "p.yaml"
-    path.write_text(json.dumps({"id": "p", "school": "S", "document": "D", "version": "1", "rules": rules}))
+    (tmp_path / "p.txt").write_text("q\n")
+    path.write_text(json.dumps({"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt", "rules": rules}))
     messages = [p.message for p in lint_file(path)]
     assert not any("shadowed" in m for m in messages), messages
     assert "rule 'door-conditional' is conditional but says no conditions; list what must be done first" in messages
