@@ -23,6 +23,7 @@ from ._models import Outcome
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
 from ._yaml import Loaded, load_file, read_text
+from .monitor.model import Timed
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -108,6 +109,9 @@ class PackBase(BaseModel):
     example_base: Optional[dict] = Field(None, description="a complete visit the examples patch")
     examples: list[Example] = Field(default_factory=list)
     catalogue: list[CatalogueEntry] = Field(default_factory=list)
+    timed: Optional[Timed] = Field(
+        None, description="deadlines during a visit and absence triggers (policyengine monitor, policyengine due)"
+    )
 
     _file: Optional[str] = PrivateAttr(None)
     _loaded: Optional[Loaded] = PrivateAttr(None)
