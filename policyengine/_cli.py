@@ -25,6 +25,8 @@ COMMANDS = (
     "policyengine._cli_audit",
     "policyengine._cli_show",
     "policyengine._cli_plugins",
+    "policyengine._cli_monitor",
+    "policyengine._cli_due",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -78,6 +78,10 @@ class DurableTimers(TimerEngine):
         self._params: dict[str, dict] = {}
         self._armed: list[Armed] = []
         self._fired: list[Fired] = []
+        #: Timers armed by the actions of one call, asserted once its actions have all run: asserting
+        #: a fact from inside an action makes durable-rules drop the other rules' pending activations
+        #: for the same event (seen with two timers started by one event), so arming is deferred.
+        self._later: list[dict] = []
         self._verdicts = 0
         self._numbers = itertools.count(1)
         self._actions: dict = {}
@@ -140,7 +144,7 @@ class DurableTimers(TimerEngine):
         def action(m: dict) -> None:
             event, params = m["e"], m["p"]
             due = first_due(spec, params, event["a"], after)
-            self._assert({"sid": event["sid"], "t": "T", "v": event["v"], "i": index, "k": 0, "g": event["n"], "d": due})
+            self._later.append({"sid": event["sid"], "t": "T", "v": event["v"], "i": index, "k": 0, "g": event["n"], "d": due})
             self._armed.append(Armed(due, event["v"], index, 0, event["n"]))
 
         return action
@@ -160,7 +164,7 @@ class DurableTimers(TimerEngine):
             due = next_due(spec, timer["k"], params, timer["d"], after)
             if due is not None:
                 step = timer["k"] + 1
-                self._assert({"sid": timer["sid"], "t": "T", "v": timer["v"], "i": index, "k": step, "g": timer["g"], "d": due})
+                self._later.append({"sid": timer["sid"], "t": "T", "v": timer["v"], "i": index, "k": step, "g": timer["g"], "d": due})
                 self._armed.append(Armed(due, timer["v"], index, step, timer["g"]))
 
         return action
@@ -169,9 +173,6 @@ class DurableTimers(TimerEngine):
         self._verdicts += 1
 
     # -- the native loop ----------------------------------------------------------------------------
-
-    def _assert(self, fact: dict) -> None:
-        self._check(_native.assert_fact(self._handle, json.dumps(fact)), "assert", fact)
 
     def _retract(self, fact: dict) -> None:
         self._check(_native.retract_fact(self._handle, json.dumps(fact)), "retract", fact)
@@ -183,29 +184,38 @@ class DurableTimers(TimerEngine):
         return result[1]
 
     def _drive(self, call, payload: dict, what: str) -> None:
-        """Make one call into durable-rules, then run every action it starts, in its order. Called
-        with the engine lock held. An exception in an action abandons it and propagates."""
+        """Make one call into durable-rules and run every action it starts, then assert the timers
+        those actions armed. Called with the engine lock held. An exception in an action abandons
+        it, marks the engine broken and propagates."""
         if self.broken:
             raise DecisionError("this durable-rules timer engine was abandoned after an error; rebuild it")
         try:
-            state = self._check(call(self._handle, json.dumps(payload)), what, payload)
-            started = _native.start_action_for_state(self._handle, state)
-            while started:
-                for name, matched in json.loads(started[1] if isinstance(started, tuple) else started).items():
-                    break
-                try:
-                    self._actions[name](matched)
-                except BaseException:
-                    _native.abandon_action(self._handle, state)
-                    raise
-                started = _native.complete_and_start_action(self._handle, state)
+            self._run(call, payload, what)
+            while self._later:
+                self._run(_native.assert_fact, self._later.pop(0), "assert")
         except BaseException as exc:
             self.broken = True
+            self._later.clear()
             if isinstance(exc, DecisionError):
                 raise
             if isinstance(exc, Exception):
                 raise DecisionError(f"durable-rules failed while applying {what}: {exc!r}") from exc
             raise
+
+    def _run(self, call, payload: dict, what: str) -> None:
+        state = self._check(call(self._handle, json.dumps(payload)), what, payload)
+        started = _native.start_action_for_state(self._handle, state)
+        if started:
+            started = started[1]
+        while started:
+            for name, matched in json.loads(started).items():
+                break
+            try:
+                self._actions[name](matched)
+            except BaseException:
+                _native.abandon_action(self._handle, state)
+                raise
+            started = _native.complete_and_start_action(self._handle, state)
 
     def _session(self, subject: str) -> str:
         return f"m{zlib.crc32(subject.encode('utf-8')) % SESSIONS}"
@@ -214,6 +224,9 @@ class DurableTimers(TimerEngine):
 
     def open(self, subject: str, params: dict[str, int]) -> None:
         fact = {"sid": self._session(subject), "t": "p", "v": subject, **params}
+        if not self.program.timers:  # no rule would take the fact (durable-rules refuses it)
+            self._params[subject] = fact
+            return
         with ENGINE_LOCK:
             self._drive(_native.assert_fact, fact, "assert")
         self._params[subject] = fact
@@ -221,6 +234,9 @@ class DurableTimers(TimerEngine):
     def update(self, subject: str, params: dict[str, int]) -> None:
         old = self._params[subject]
         fact = {"sid": old["sid"], "t": "p", "v": subject, **params}
+        if not self.program.timers:
+            self._params[subject] = fact
+            return
         with ENGINE_LOCK:
             self._drive(_native.retract_fact, old, "retract")
             self._drive(_native.assert_fact, fact, "assert")
@@ -253,7 +269,7 @@ class DurableTimers(TimerEngine):
 
     def close(self, subject: str) -> None:
         params = self._params.pop(subject, None)
-        if params is None:
+        if params is None or not self.program.timers:
             return
         fact = {"sid": params["sid"], "t": "e", "v": subject, "e": _CLOSE, "a": 0, "n": -next(self._numbers)}
         with ENGINE_LOCK:
