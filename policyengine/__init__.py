@@ -28,18 +28,28 @@ from ._remedy import combined_remedy
 from ._pack import available_packs, load_pack, pack_model
 from ._plugins import PluginError, Registry, hookimpl, register
 from ._rule import Rule
+from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
+from .monitor.calendar import SchoolCalendar
+from .monitor.events import Action, Event
+from .monitor.monitor import Monitor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ENGINES",
+    "Absence",
+    "AbsenceTriggers",
+    "Action",
     "CheckIn",
     "Citation",
     "Decision",
     "DecisionError",
+    "DueAction",
+    "Event",
     "Finding",
     "Household",
     "InputError",
+    "Monitor",
     "OnArrival",
     "OutOfHours",
     "Outcome",
@@ -48,6 +58,7 @@ __all__ = [
     "Problem",
     "Registry",
     "Rule",
+    "SchoolCalendar",
     "StaffMember",
     "UnknownSchoolError",
     "Visit",
@@ -57,6 +68,7 @@ __all__ = [
     "check_many",
     "combined_remedy",
     "decide",
+    "due",
     "hookimpl",
     "load_pack",
     "load_visit",

@@ -161,20 +161,31 @@ class Monitor:
     []
 
     ``school`` is a pack id, a pack file or a loaded pack; ``engine`` is ``"durable"``
-    (durable-rules holds the state) or ``"python"`` (the reference evaluator); both give the same
-    actions. Not thread-safe: one monitor is fed from one thread.
+    (durable-rules holds the state) or ``"python"`` (the reference evaluator), which give the same
+    actions, or a :class:`~policyengine.monitor.timers.TimerEngine` built for this pack's program
+    and holding no visits (tests pass engines broken on purpose, and reuse engines between runs).
+    Not thread-safe: one monitor is fed from one thread.
     """
 
-    def __init__(self, school: Any, *, engine: str = "durable", registry=None):
+    def __init__(self, school: Any, *, engine: Any = "durable", registry=None):
         from .._pack import PackBase, load_pack
 
         self.pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
-        self.engine_name = engine
         self.compiled = VisitProgram.compile(self.pack)
-        self._timeline = Timeline(make_engine(self.compiled.program, engine))
+        if isinstance(engine, TimerEngine):
+            if engine.program != self.compiled.program:
+                raise ValueError("the engine was built for another program than this pack's visit timers")
+            runner = engine
+        else:
+            runner = make_engine(self.compiled.program, engine)
+        self.engine_name = runner.name
+        self._timeline = Timeline(runner)
         self._visits: dict[str, _Watched] = {}
         self._seq = 0
         self._broken: Optional[str] = None
+        #: The events accepted at the latest instant (what a repeat at that instant is checked against).
+        self._instant_at: Optional[int] = None
+        self._instant: list[dict] = []
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -215,8 +226,9 @@ class Monitor:
             raise DecisionError(f"this monitor stopped after an internal error ({self._broken}); restore it from a snapshot")
         parsed = event if isinstance(event, Event) else self._parse(event, file)
         self._check(parsed, file)
+        params = self._plan(parsed, file) if parsed.event == "planned" else None
         try:
-            return self._apply(parsed)
+            return self._apply(parsed, params)
         except PolicyEngineError as exc:
             self._broken = str(exc)
             raise
@@ -240,28 +252,40 @@ class Monitor:
         return InputError(Problem(file, None, None, message))
 
     def _check(self, event: Event, file: str) -> None:
+        """Raise :class:`InputError` unless ``event`` can be applied now; changes nothing."""
+        self._check_time(event, file)
+        if event.event == "tick":
+            return
+        self._check_repeat(event, file)
+        watched = self._visits.get(event.visit)  # type: ignore[arg-type]
+        if event.event == "planned":
+            if watched is not None:
+                raise self._problem(
+                    file, f"visit '{event.visit}' is already being watched (planned at {format_time(watched.planned_at)})"
+                )
+            return
+        if watched is None:
+            raise self._problem(file, f"unknown visit '{event.visit}': it was never planned, or it has already returned")
+        self._check_course(event, watched, file)
+
+    def _check_time(self, event: Event, file: str) -> None:
         now = self._timeline.now
         if now is not None and event.at < now:
             raise self._problem(
                 file, f"out of time order: {format_time(event.at)} is before {format_time(now)}, the time already reached"
             )
-        if event.event == "tick":
-            return
-        name = event.visit
-        watched = self._visits.get(name)  # type: ignore[arg-type]
-        if event.event == "planned":
-            if watched is not None:
-                raise self._problem(file, f"visit '{name}' is already being watched (planned at {format_time(watched.planned_at)})")
-            return
-        if watched is None:
-            raise self._problem(file, f"unknown visit '{name}': it was never planned, or it has already returned")
-        record = event.record()
-        for _, earlier in reversed(watched.log):
-            if earlier["at"] != record["at"]:
-                break
-            if earlier == record:
-                raise self._problem(file, f"duplicate event: visit '{name}' already had this '{event.event}' at {record['at']}")
-        kind = event.event
+
+    def _check_repeat(self, event: Event, file: str) -> None:
+        """Refuse an event identical to one accepted at this same instant (a feed that delivers an
+        event twice, or a replay), even for a visit that has since returned."""
+        if event.at == self._instant_at and event.record() in self._instant:
+            raise self._problem(
+                file, f"duplicate event: visit '{event.visit}' already had this '{event.event}' at {format_time(event.at)}"
+            )
+
+    def _check_course(self, event: Event, watched: _Watched, file: str) -> None:
+        """Refuse an event the visit cannot have at this point (``left`` before ``arrived``...)."""
+        name, kind = event.visit, event.event
         if kind == "arrived" and (watched.arrived or watched.cancelled):
             raise self._problem(file, f"visit '{name}': staff have already arrived" if watched.arrived else f"visit '{name}' was cancelled")
         if kind in ("parents_arrived", "entered"):
@@ -274,7 +298,7 @@ class Monitor:
         if kind == "cancelled" and (watched.cancelled or watched.left):
             raise self._problem(file, f"visit '{name}': already {'cancelled' if watched.cancelled else 'left'}")
 
-    def _plan(self, event: Event) -> dict:
+    def _plan(self, event: Event, file: str = "<event>") -> dict:
         from .._decide import parse_visit
 
         assert event.plan is not None
@@ -282,19 +306,20 @@ class Monitor:
             plan = parse_visit(event.plan, file="plan")
         except InputError as exc:
             raise InputError(
-                [Problem("<event>", None, None, f"plan: {p.field + ': ' if p.field and p.field not in p.message else ''}{p.message}")
+                [Problem(file, None, None, f"plan: {p.field + ': ' if p.field and p.field not in p.message else ''}{p.message}")
                  for p in exc.problems]
             ) from None
         if plan.school is not None and plan.school != self.pack.id:
-            raise self._problem("<event>", f"the plan is for school '{plan.school}' but this monitor watches '{self.pack.id}'")
-        return self.compiled.params(event.visit, plan, event)  # type: ignore[arg-type]
+            raise self._problem(file, f"the plan is for school '{plan.school}' but this monitor watches '{self.pack.id}'")
+        try:
+            return self.compiled.params(event.visit, plan, event)  # type: ignore[arg-type]
+        except InputError as exc:
+            raise InputError([Problem(file, None, None, p.message) for p in exc.problems]) from None
 
-    def _apply(self, event: Event) -> list[Action]:
-        params = self._plan(event) if event.event == "planned" else None  # may raise InputError: nothing changed yet
+    def _apply(self, event: Event, params: Optional[dict]) -> list[Action]:
         fired = self._timeline.advance(event.at)
-        actions = [self._action(f, event.at) for f in fired]
         if event.event == "tick":
-            return actions
+            return [self._action(f, event.at) for f in fired]
         name: str = event.visit  # type: ignore[assignment]
         self._seq += 1
         seq = self._seq
@@ -310,7 +335,16 @@ class Monitor:
             watched.params = dict(watched.params, ret=event.expected_return)
             engine.update(name, watched.params)
             self._timeline.event(name, REPLANNED, event.at, seq)
-        watched.log.append((seq, event.record()))
+        # A deadline the event armed may already be past (staff arriving after the wait allowed):
+        # it has passed at this event's time, so its action is due now.
+        fired += self._timeline.advance(event.at)
+        fired.sort(key=lambda f: (f.due, f.subject, f.timer, f.step))
+        actions = [self._action(f, event.at) for f in fired]
+        record = event.record()
+        watched.log.append((seq, record))
+        if event.at != self._instant_at:
+            self._instant_at, self._instant = event.at, []
+        self._instant.append(record)
         kind = event.event
         if kind == "arrived":
             watched.arrived = True
@@ -352,6 +386,7 @@ class Monitor:
             "pack_digest": self.pack.digest,
             "now": self.now,
             "seq": self._seq,
+            "instant": self._instant if self._instant_at == self._timeline.now else [],
             "visits": {name: [[n, record] for n, record in w.log] for name, w in sorted(self._visits.items())},
         }
 
@@ -377,10 +412,15 @@ class Monitor:
             event = monitor._parse(record, where)
             monitor._check(event, where)
             monitor._seq = n - 1
-            monitor._apply(event)
+            monitor._apply(event, monitor._plan(event, where) if event.event == "planned" else None)
         monitor._seq = seq
         if snapshot.get("now") is not None:
-            monitor._timeline.advance(Event(event="tick", at=snapshot["now"]).at)
+            now = Event(event="tick", at=snapshot["now"]).at
+            monitor._timeline.advance(now)
+            instant = snapshot.get("instant") or []
+            if not isinstance(instant, list) or not all(isinstance(r, dict) for r in instant):
+                raise InputError(Problem(where, None, None, "the state is damaged (instant)"))
+            monitor._instant_at, monitor._instant = now, [dict(r) for r in instant]
         return monitor
 
     def replay(self, events: Iterable[Mapping]) -> list[Action]:
