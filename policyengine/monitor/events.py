@@ -8,7 +8,7 @@ Times are held as whole seconds since the epoch (UTC) and written back as London
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
@@ -42,11 +42,10 @@ def parse_time(value: Any) -> int:
 def format_time(seconds: int) -> str:
     """London wall-clock time, as events are written; with its offset only in the hour that
     happens twice when the clocks go back (where the wall-clock time alone is ambiguous)."""
-    local = datetime.fromtimestamp(seconds, timezone.utc).astimezone(LONDON)
-    naive = local.replace(tzinfo=None)
-    if naive.replace(tzinfo=LONDON, fold=0).utcoffset() != naive.replace(tzinfo=LONDON, fold=1).utcoffset():
+    local = datetime.fromtimestamp(seconds, LONDON)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         return local.isoformat(timespec="seconds")
-    return naive.isoformat(timespec="seconds")
+    return local.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 EventTime = Annotated[int, Field(description="ISO 8601; London time unless an offset is given")]

@@ -127,12 +127,18 @@ class VisitTimer(_Timer):
     @model_validator(mode="after")
     def _events(self):
         arming = set(self.starts) | set(self.restarts)
-        stopping = set(self.met_by) | set(self.ends)
-        both = sorted(arming & stopping)
-        if both:
-            raise ValueError(f"'{both[0]}' both starts and stops the timer; list it in one place")
-        if "planned" in set(self.restarts) | stopping:
-            raise ValueError("'planned' can only start a timer (a visit is planned once)")
+        for name in ("met_by", "ends", "restarts"):
+            listed = getattr(self, name)
+            both = [e for e in listed if e in arming] if name != "restarts" else []
+            if both:
+                raise PydanticCustomError(
+                    "timed_events", "'{event}' both starts and stops the timer; list it in one place",
+                    {"event": both[0], "at": (name,)},
+                )
+            if "planned" in listed:
+                raise PydanticCustomError(
+                    "timed_events", "'planned' can only start a timer (a visit is planned once)", {"at": (name,)}
+                )
         return self
 
 
@@ -176,9 +182,12 @@ class AbsenceTimer(_Timer):
 
     @model_validator(mode="after")
     def _events(self):
-        both = sorted(set(self.restarts) & set(self.met_by))
+        both = [e for e in self.met_by if e in self.restarts]
         if both:
-            raise ValueError(f"'{both[0]}' both restarts and meets the trigger; list it in one place")
+            raise PydanticCustomError(
+                "timed_events", "'{event}' both restarts and meets the trigger; list it in one place",
+                {"event": both[0], "at": ("met_by",)},
+            )
         return self
 
 

@@ -13,6 +13,7 @@ fresh engine rebuilds the state exactly, which is what :meth:`Monitor.snapshot` 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
@@ -140,6 +141,11 @@ class _Watched:
     log: list = field(default_factory=list)
 
 
+def _key(record: dict) -> str:
+    """An event record as one string, for telling repeats apart."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def make_engine(program: Program, engine: str, after=None) -> TimerEngine:
     if engine == "python":
         from .engine_python import PythonTimers
@@ -185,7 +191,7 @@ class Monitor:
         self._broken: Optional[str] = None
         #: The events accepted at the latest instant (what a repeat at that instant is checked against).
         self._instant_at: Optional[int] = None
-        self._instant: list[dict] = []
+        self._instant: set[str] = set()
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -278,7 +284,7 @@ class Monitor:
     def _check_repeat(self, event: Event, file: str) -> None:
         """Refuse an event identical to one accepted at this same instant (a feed that delivers an
         event twice, or a replay), even for a visit that has since returned."""
-        if event.at == self._instant_at and event.record() in self._instant:
+        if event.at == self._instant_at and _key(event.record()) in self._instant:
             raise self._problem(
                 file, f"duplicate event: visit '{event.visit}' already had this '{event.event}' at {format_time(event.at)}"
             )
@@ -343,8 +349,8 @@ class Monitor:
         record = event.record()
         watched.log.append((seq, record))
         if event.at != self._instant_at:
-            self._instant_at, self._instant = event.at, []
-        self._instant.append(record)
+            self._instant_at, self._instant = event.at, set()
+        self._instant.add(_key(record))
         kind = event.event
         if kind == "arrived":
             watched.arrived = True
@@ -386,7 +392,7 @@ class Monitor:
             "pack_digest": self.pack.digest,
             "now": self.now,
             "seq": self._seq,
-            "instant": self._instant if self._instant_at == self._timeline.now else [],
+            "instant": sorted(self._instant) if self._instant_at == self._timeline.now else [],
             "visits": {name: [[n, record] for n, record in w.log] for name, w in sorted(self._visits.items())},
         }
 
@@ -418,9 +424,9 @@ class Monitor:
             now = Event(event="tick", at=snapshot["now"]).at
             monitor._timeline.advance(now)
             instant = snapshot.get("instant") or []
-            if not isinstance(instant, list) or not all(isinstance(r, dict) for r in instant):
+            if not isinstance(instant, list) or not all(isinstance(r, str) for r in instant):
                 raise InputError(Problem(where, None, None, "the state is damaged (instant)"))
-            monitor._instant_at, monitor._instant = now, [dict(r) for r in instant]
+            monitor._instant_at, monitor._instant = now, set(instant)
         return monitor
 
     def replay(self, events: Iterable[Mapping]) -> list[Action]:

@@ -94,7 +94,7 @@ def streams(draw, school: str | None = None, bad: bool = True) -> tuple[str, lis
                 early = dict(events[index - 1], at=iso(day - timedelta(days=1), False))
                 events.insert(index, early)
             elif kind == "unknown":
-                at = events[index - 1]["at"] if index > 0 else iso(day, False)
+                at = events[index - 1].get("at", iso(day, False)) if index > 0 else iso(day, False)
                 events.insert(index, {"visit": "V-never", "event": "check_in", "at": at})
             elif kind == "malformed":
                 events.insert(index, draw(st.sampled_from((
