@@ -250,7 +250,7 @@ def test_due_reports_each_bad_record_with_its_line(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         f"{records}:2:3: first_day 2026-11-21 is not a school day in the calendar {CALENDAR}",
-        f"{records}:3:28: unknown field 'colour' (remove it or correct the spelling)",
+        f"{records}:3:27: unknown field 'colour' (remove it or correct the spelling)",
         "2 problems",
     ]
 
