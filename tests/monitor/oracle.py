@@ -9,7 +9,7 @@ time parsing, so a mistake in either is not repeated here.
 
 ``expected(pack, stream)`` takes the stream as the monitor saw it, each line with whether the monitor
 accepted it (bad lines never move time), and returns the actions as
-``(at, due, visit, rule, step)`` in the order the monitor writes them.
+``(at, due, visit, rule, step)`` in the order the monitor writes them: by line, then by deadline.
 """
 
 from __future__ import annotations
@@ -31,36 +31,36 @@ def _minutes(number, plan: dict, event: dict):
 
 def expected(pack, stream: list[tuple[dict, bool]]) -> list[tuple[int, int, str, str, int]]:
     timers = list(pack.timed.visit) if pack.timed else []
+    order = [r.id for r in timers]
     escalations = pack.timed.escalations if pack.timed else {}
     accepted = [e for e, ok in stream if ok]
-    moments = sorted({parse_time(e["at"]) for e in accepted})
-    end = moments[-1] if moments else None
+    times = [parse_time(e["at"]) for e in accepted]
 
-    def reached_after(due: int, since: int):
-        """The first moment time reaches that is after ``due``, from ``since`` (when the timer was
-        armed) on: when the monitor writes the action."""
-        for moment in moments:
-            if moment > due and moment >= since:
-                return moment
+    def written_on(due: int, since: int):
+        """The first accepted line, from line ``since`` on (the line that armed the deadline writes a
+        deadline already past), whose time is after ``due``: the line that writes the action."""
+        for index in range(since, len(times)):
+            if times[index] > due:
+                return index
         return None
 
-    by_visit: dict[str, list[dict]] = {}
-    for event in accepted:
+    by_visit: dict[str, list[tuple[int, dict]]] = {}
+    for index, event in enumerate(accepted):
         if event["event"] != "tick":
-            by_visit.setdefault(event["visit"], []).append(event)
+            by_visit.setdefault(event["visit"], []).append((index, event))
     out = []
     for visit, events in by_visit.items():
         # A visit name can be planned again after it returned: each planned..returned run is its own.
         runs, current = [], []
-        for event in events:
-            current.append(event)
-            if event["event"] == "returned":
+        for item in events:
+            current.append(item)
+            if item[1]["event"] == "returned":
                 runs.append(current)
                 current = []
         if current:
             runs.append(current)
         for run in runs:
-            planned = run[0]
+            planned = run[0][1]
             plan = planned["plan"]
             start = int(Visit.model_validate(plan).start.timestamp())
             if planned.get("expected_return") is not None:
@@ -69,12 +69,10 @@ def expected(pack, stream: list[tuple[dict, bool]]) -> list[tuple[int, int, str,
                 ret = start + (plan["duration_minutes"] + planned["travel_minutes"]) * 60
             else:
                 ret = None
-            closing = parse_time(run[-1]["at"]) if run[-1]["event"] == "returned" else None
+            last = run[-1][0] if run[-1][1]["event"] == "returned" else len(times) - 1
             for rule in timers:
-                steps = [(rule.id, 0)] + [
-                    (step, _minutes(step.wait, plan, planned)) for step in (escalations.get(rule.escalation) or [])
-                ]
-                due = None  # (deadline, step index, armed at)
+                steps = [0] + [_minutes(step.wait, plan, planned) for step in (escalations.get(rule.escalation) or [])]
+                due = None  # (deadline, step index, the line from which it can be written)
                 current_ret = ret
 
                 def first(at):
@@ -85,36 +83,33 @@ def expected(pack, stream: list[tuple[dict, bool]]) -> list[tuple[int, int, str,
                         return current_ret + (d.minutes or 0) * 60
                     return at + _minutes(d, plan, planned) * 60
 
-                def passing(until):
-                    """Fire every step whose deadline is before ``until``."""
+                def passing(upto: int):
+                    """Write every step whose deadline is passed by line ``upto`` (or before it)."""
                     nonlocal due
-                    while due is not None and (until is None or due[0] < until):
-                        moment = reached_after(due[0], due[2])
-                        if moment is None or (until is not None and moment > until) or (closing is not None and moment > closing):
+                    while due is not None:
+                        line = written_on(due[0], due[2])
+                        if line is None or line > upto:
                             return
-                        out.append((moment, due[0], visit, rule.id, due[1] + 1))
+                        out.append((line, times[line], due[0], visit, rule.id, due[1] + 1))
                         following = due[1] + 1
-                        if following < len(steps):
-                            due = (due[0] + steps[following][1] * 60, following, moment)
-                        else:
-                            due = None
+                        due = (due[0] + steps[following] * 60, following, line) if following < len(steps) else None
 
-                for event in run:
-                    at = parse_time(event["at"])
-                    passing(at)
+                stops = set(rule.met_by) | set(rule.ends) | set(rule.restarts)
+                for index, event in run:
+                    passing(index)
                     name = event["event"]
-                    stops = set(rule.met_by) | set(rule.ends) | set(rule.restarts)
+                    at = times[index]
                     if name in stops:
                         due = None
                     if (name in rule.starts or name in rule.restarts) and due is None:
-                        due = (first(at), 0, at)
+                        due = (first(at), 0, index)
                     if name == "check_in" and event.get("expected_return") is not None and current_ret is not None:
                         current_ret = parse_time(event["expected_return"])
                         if rule.deadline.after == "expected_return":
-                            due = (first(at), 0, at)
+                            due = (first(at), 0, index)
                     if name == "returned":
                         due = None
-                if closing is None:
-                    passing(end + 1 if end is not None else None)
-    out.sort(key=lambda a: (a[0], a[1], a[2], [r.id for r in timers].index(a[3]), a[4]))
-    return out
+                    passing(index)  # a deadline this event armed may already be past
+                passing(last)
+    out.sort(key=lambda a: (a[0], a[2], a[3], order.index(a[4]), a[5]))
+    return [a[1:] for a in out]
