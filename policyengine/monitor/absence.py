@@ -184,6 +184,7 @@ class AbsenceTriggers:
                 beyond = [self.program.timers[i].id for (s, i), (_, _, d) in self._engine.running().items() if s == subject and d >= BEYOND]
             finally:
                 self._engine.close(subject)
+                timeline.forget(subject)
         if beyond:
             raise InputError(Problem(file, None, None, (
                 f"the day of '{beyond[0]}' falls after the end of the school calendar {calendar.name} "

@@ -8,8 +8,10 @@ Times are held as whole seconds since the epoch (UTC) and written back as London
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional
+from functools import lru_cache
+from typing import Annotated, Any, Literal, NamedTuple, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
@@ -23,19 +25,31 @@ EventName = Literal[
 def parse_time(value: Any) -> int:
     """Seconds since the epoch for an ISO 8601 date and time; without an offset it is London time
     (a London time that does not exist, or happens twice, is refused). Raises ``ValueError``."""
+    if isinstance(value, str):
+        return _parse_text(value)
     if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-23T10:02:00 or 2026-11-23T10:02:00Z"
-            ) from None
-    else:
-        raise ValueError(f"must be an ISO 8601 date and time written as text, e.g. '2026-11-23T10:02:00', not {value!r}")
+        return _seconds(value)
+    raise ValueError(f"must be an ISO 8601 date and time written as text, e.g. '2026-11-23T10:02:00', not {value!r}")
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(value: str) -> int:
+    # Cached: a feed repeats times (events of one moment, ticks); a refusal is not cached.
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-23T10:02:00 or 2026-11-23T10:02:00Z"
+        ) from None
+    return _seconds(moment)
+
+
+def _seconds(moment: datetime) -> int:
     if moment.tzinfo is None:
-        moment = _london(moment)
+        first = moment.replace(tzinfo=LONDON).timestamp()
+        if first == moment.replace(tzinfo=LONDON, fold=1).timestamp():
+            return int(first)  # the usual case: the wall-clock time happens exactly once
+        moment = _london(moment)  # the clocks change around it: refused, with the reason
     return int(moment.timestamp())
 
 
@@ -93,8 +107,31 @@ class Event(BaseModel):
                 raise ValueError("'expected_return' belongs on a 'planned' or 'check_in' event")
         return self
 
+    def parsed(self) -> "Parsed":
+        return Parsed(self.visit, self.event, self.at, self.plan, self.expected_return, self.travel_minutes,
+                      self.escalation_minutes)
+
+
+class Parsed(NamedTuple):
+    """A checked event as the monitor keeps it (a tuple: most events are built without the model,
+    see ``monitor._simple``, and a visit's log holds every one until the visit returns)."""
+
+    visit: Optional[str]
+    event: str
+    at: int
+    plan: Optional[dict] = None
+    expected_return: Optional[int] = None
+    travel_minutes: Optional[int] = None
+    escalation_minutes: Optional[int] = None
+
+    def key(self) -> tuple:
+        """What makes two events the same event (for refusing a repeat)."""
+        if self.plan is None:
+            return self[:3] + self[4:]
+        return self[:3] + self[4:] + (json.dumps(self.plan, sort_keys=True),)
+
     def record(self) -> dict:
-        """The event as plain JSON, times as written back (for the monitor's log and state file)."""
+        """The event as plain JSON, times as written back (for the monitor's state file)."""
         out: dict = {"event": self.event, "at": format_time(self.at)}
         if self.visit is not None:
             out["visit"] = self.visit

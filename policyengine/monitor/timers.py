@@ -171,14 +171,21 @@ class Timeline:
         self.engine = engine
         self.now: Optional[int] = None
         self._schedule: list[Armed] = []
+        #: subject -> timer -> (generation, step) of its latest arming. A timer has one deadline at a
+        #: time, so an entry that a later arming superseded (a check-in restarting the clock) is
+        #: dropped without asking the engine; any other entry is the engine's to judge.
+        self._latest: dict[str, dict[int, tuple[int, int]]] = {}
 
     def advance(self, to: int) -> list[Fired]:
         """Move time to ``to``: every deadline before ``to`` passes, in order (an escalation armed on
         the way passes too if its own deadline is before ``to``)."""
         fired: list[Fired] = []
         schedule = self._schedule
+        latest = self._latest
         while schedule and schedule[0].due < to:
             entry = heapq.heappop(schedule)
+            if latest.get(entry.subject, {}).get(entry.timer) != (entry.gen, entry.step):
+                continue
             done, following = self.engine.deadline(entry)
             if done is not None:
                 fired.append(done)
@@ -192,7 +199,12 @@ class Timeline:
         for entry in self.engine.event(subject, name, at, seq):
             self._plan(entry)
 
+    def forget(self, subject: str) -> None:
+        """``subject`` is closed: its deadlines still on the schedule are dropped as they come up."""
+        self._latest.pop(subject, None)
+
     def _plan(self, entry: Armed) -> None:
+        self._latest.setdefault(entry.subject, {})[entry.timer] = (entry.gen, entry.step)
         if entry.due < BEYOND:
             heapq.heappush(self._schedule, entry)
 
