@@ -5,7 +5,7 @@
 * no action is written before its deadline;
 * each deadline that passes without its event gives exactly one action, once (the actions are
   exactly those of a second, simpler computation: tests/monitor/oracle.py);
-* replaying the same stream gives nothing new;
+* replaying the same stream gives nothing new: no action, and no event taken twice;
 * a line out of time order, for an unknown visit, malformed or impossible is reported and changes
   nothing;
 * a monitor restored from a snapshot goes on exactly as the one that never stopped.
