@@ -25,7 +25,10 @@ def add_parser(sub) -> None:
     p.add_argument("absence", metavar="ABSENCE_FILE", help="an absence record, or a list of them (YAML or JSON)")
     p.add_argument("--school", required=True, help="the rule pack id (or a pack file)")
     p.add_argument("--calendar", metavar="FILE", help="the school calendar (terms, INSET days); default: the pack's own")
-    p.add_argument("--engine", choices=("durable", "python"), default="durable")
+    p.add_argument(
+        "--engine", choices=("durable", "python"), default=None,
+        help="durable (the default where durable-rules runs) or python (the same answers; the default on Python 3.13)",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(run=run)
 

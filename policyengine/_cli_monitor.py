@@ -41,7 +41,10 @@ def add_parser(sub) -> None:
     )
     p.add_argument("events", metavar="EVENTS", nargs="?", default="-", help="a file of JSON events, one a line (default: standard input)")
     p.add_argument("--school", required=True, help="the rule pack id (or a pack file)")
-    p.add_argument("--engine", choices=("durable", "python"), default="durable")
+    p.add_argument(
+        "--engine", choices=("durable", "python"), default=None,
+        help="durable (the default where durable-rules runs) or python (the same answers; the default on Python 3.13)",
+    )
     p.add_argument("--output", metavar="FILE", help="append the actions to FILE instead of standard output")
     p.add_argument("--state", metavar="FILE", help="save the state to FILE as the run goes, and resume from it if it exists")
     p.add_argument(

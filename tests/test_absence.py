@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from policyengine import AbsenceTriggers, InputError, SchoolCalendar, due
 from policyengine.monitor.model import CalendarSpec
 from tests.monitor.broken import IgnoresRestarts
+from tests.monitor.harness import ENGINES, needs_durable
 from tests.properties.search import counterexample
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = ROOT / "examples" / "calendar-2026-27.yaml"
-ENGINES = ("python", "durable")
 #: Thursday 19 November 2026 is Day 1: Day 3 is Monday 23, Day 6 Thursday 26, Day 10 Wednesday 2 December.
 FIRST = "2026-11-19"
 BASE = {"pupil": "P-1", "first_day": FIRST, "vulnerable": False, "whereabouts_known": True, "known_on_holiday": False}
@@ -166,7 +166,8 @@ def test_due_needs_a_calendar_unless_the_pack_has_no_triggers():
 
 
 def test_due_compiles_once_per_pack_calendar_and_engine():
-    assert due(BASE, school="burgh", calendar=CALENDAR, engine="python") == due(BASE, school="burgh", calendar=CALENDAR, engine="durable")
+    for engine in ENGINES:
+        assert due(BASE, school="burgh", calendar=CALENDAR, engine="python") == due(BASE, school="burgh", calendar=CALENDAR, engine=engine)
     from policyengine.monitor import absence
 
     before = len(absence._triggers)
@@ -207,14 +208,16 @@ def _agree(record, python_triggers, durable_triggers) -> list[str]:
 
 
 PYTHON = AbsenceTriggers("burgh", calendar=CALENDAR, engine="python")
-DURABLE = AbsenceTriggers("burgh", calendar=CALENDAR, engine="durable")
+DURABLE = AbsenceTriggers("burgh", calendar=CALENDAR, engine=ENGINES[-1])
 
 
+@needs_durable
 @given(records())
 def test_the_engines_give_the_same_triggers(record):
     assert not _agree(record, PYTHON, DURABLE)
 
 
+@needs_durable
 def test_the_engines_agree_fails_for_an_engine_that_ignores_restarts():
     broken = AbsenceTriggers("burgh", calendar=CALENDAR, engine="python")
     broken._engine = IgnoresRestarts(broken.program, broken._after)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import Monitor
+from tests.monitor.harness import ENGINES
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = ROOT / "examples" / "calendar-2026-27.yaml"
@@ -56,7 +57,7 @@ def office_day(visits: int, school: str = "tcat") -> list[dict]:
 # -- monitor ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_monitor_writes_what_the_library_gives(tmp_path, engine):
     events = office_day(3)
     (tmp_path / "events.jsonl").write_text(jsonl(events))
@@ -191,7 +192,7 @@ def _finish(process) -> tuple[str, str]:
     return rest, err
 
 
-@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_killed_mid_stream_then_resumed_gives_the_actions_of_an_uninterrupted_run(tmp_path, engine):
     events = office_day(60)
     whole = cli("monitor", "--school", "tcat", "--engine", engine, stdin=jsonl(events)).stdout.splitlines(keepends=True)

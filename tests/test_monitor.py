@@ -12,9 +12,7 @@ import pytest
 from policyengine import Action, DecisionError, InputError, Monitor, load_pack
 from policyengine.monitor.engine_durable import DurableTimers
 from policyengine.monitor.monitor import VisitProgram
-from tests.monitor.harness import done, engine_for
-
-ENGINES = ("python", "durable")
+from tests.monitor.harness import ENGINES, done, engine_for, needs_durable
 DAY = "2026-11-23"
 PLAN = {
     "purpose": "attendance",
@@ -256,6 +254,7 @@ def _durable(school):
     return DurableTimers(VisitProgram.compile(load_pack(school)).program)
 
 
+@needs_durable
 def test_an_action_that_fails_inside_durable_rules_is_an_error_not_a_missing_action():
     engine = _durable("tcat")
     original = engine._actions["due0"]
@@ -278,6 +277,7 @@ def test_an_action_that_fails_inside_durable_rules_is_an_error_not_a_missing_act
     assert [a.action for a in again.feed(tick("10:13"))] == ["office-check-in-call"]
 
 
+@needs_durable
 def test_an_interrupt_inside_an_action_propagates_and_is_not_swallowed():
     engine = _durable("tcat")
 
@@ -310,6 +310,7 @@ def test_the_monitor_reads_no_clock_and_starts_no_thread(monitors, monkeypatch):
 # -- scale ---------------------------------------------------------------------------------------------
 
 
+@needs_durable
 def test_ten_thousand_visits_open_at_once_on_durable_rules():
     """Far more visits than durable-rules' 1,024 live sessions per ruleset: the visits share a fixed
     set of sessions. Every visit's deadline passes, each gives its action, and closing them all

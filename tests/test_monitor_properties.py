@@ -20,15 +20,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.monitor import checks
+from tests.monitor.harness import ENGINES, needs_durable
 from tests.monitor.streams import streams
-
-ENGINES = ("python", "durable")
 
 
 def holds(problems: list[str]) -> None:
     assert not problems, "\n".join(problems)
 
 
+@needs_durable
 @given(streams())
 def test_engines_agree(stream):
     holds(checks.engines_agree(*stream))
@@ -58,6 +58,7 @@ def test_bad_lines_are_reported_and_change_nothing(engine, stream):
     holds(checks.bad_lines_change_nothing(*stream, engine))
 
 
+@needs_durable
 @given(stream=streams(), cut=st.integers(0, 40))
 def test_a_restored_monitor_goes_on_as_the_uninterrupted_one(stream, cut):
     holds(checks.resume_continues(*stream, cut))

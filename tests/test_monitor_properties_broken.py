@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from policyengine import load_pack
 from policyengine.monitor.monitor import VisitProgram
 from tests.monitor import broken, checks
+from tests.monitor.harness import needs_durable
 from tests.monitor.streams import streams
 from tests.properties.search import counterexample
 
@@ -31,6 +32,7 @@ def _engine(cls, school):
     return cls(VisitProgram.compile(load_pack(school)).program)
 
 
+@needs_durable
 def test_engines_agree_fails_for_an_engine_that_ignores_restarts():
     found = search(lambda s: checks.engines_agree(s[0], s[1], python=_engine(broken.IgnoresRestarts, s[0])),
                    streams(school="tcat"))
@@ -63,6 +65,7 @@ def test_bad_lines_fail_for_a_monitor_that_moves_time_before_checking():
     fails(found, "was refused", "but changed the state")
 
 
+@needs_durable
 def test_resume_fails_when_the_snapshot_loses_a_visit(monkeypatch):
     from policyengine import Monitor
 

@@ -28,7 +28,7 @@ from .._validation import validate
 from .._yaml import Loaded
 from .calendar import SchoolCalendar
 from .model import CalendarDate
-from .monitor import _citation, make_engine
+from .monitor import _citation, default_engine, make_engine
 from .timers import BEYOND, Program, StepSpec, Timeline, TimerSpec
 
 START, END = "~start", "~end"
@@ -111,10 +111,11 @@ class AbsenceTriggers:
     """One school's absence triggers, compiled once, with its calendar: call :meth:`due` per record.
 
     ``calendar`` is a :class:`SchoolCalendar` or a calendar file; without one, the pack's own
-    ``timed.calendar``. ``engine``: ``"durable"`` or ``"python"`` (the same answers).
+    ``timed.calendar``. ``engine``: ``"durable"`` or ``"python"`` (the same answers; the default is
+    durable where durable-rules runs).
     """
 
-    def __init__(self, school: Any, *, calendar: Any = None, engine: str = "durable", registry=None):
+    def __init__(self, school: Any, *, calendar: Any = None, engine: Optional[str] = None, registry=None):
         from .._pack import PackBase, load_pack
 
         pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
@@ -139,7 +140,7 @@ class AbsenceTriggers:
             )
         self.program = Program.of(tuple(timers))
         self._engine = make_engine(self.program, engine, self._after)
-        self.engine_name = engine
+        self.engine_name = self._engine.name
         self._lock = threading.Lock()
         self._subjects = itertools.count(1)
 
@@ -225,7 +226,7 @@ _triggers: dict[tuple, AbsenceTriggers] = {}
 _triggers_lock = threading.Lock()
 
 
-def due(absence: Absence | Mapping, school: Any = None, *, calendar: Any = None, engine: str = "durable",
+def due(absence: Absence | Mapping, school: Any = None, *, calendar: Any = None, engine: Optional[str] = None,
         registry=None) -> list[DueAction]:
     """What a pupil's absence record makes due under ``school``'s policy, and by which date.
 
@@ -242,7 +243,7 @@ def due(absence: Absence | Mapping, school: Any = None, *, calendar: Any = None,
     has_rules = pack.timed is not None and bool(pack.timed.absence)
     resolved = _calendar_for(pack, calendar) if has_rules or calendar is not None else None
     spec = json.dumps(resolved.spec.model_dump(mode="json"), sort_keys=True) if resolved else ""
-    key = (pack.digest, hashlib.sha256(spec.encode()).hexdigest(), engine)
+    key = (pack.digest, hashlib.sha256(spec.encode()).hexdigest(), engine or default_engine())
     with _triggers_lock:
         found = _triggers.get(key)
         if found is None:

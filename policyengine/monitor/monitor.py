@@ -169,7 +169,17 @@ def _simple(event: dict) -> Optional[Parsed]:
     return Parsed(visit, kind, seconds)
 
 
-def make_engine(program: Program, engine: str, after=None) -> TimerEngine:
+def default_engine() -> str:
+    """``"durable"`` where durable-rules runs, else ``"python"`` (durable-rules does not import on
+    Python 3.13)."""
+    from .engine_durable import IMPORT_ERROR
+
+    return "durable" if IMPORT_ERROR is None else "python"
+
+
+def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
+    if engine is None:
+        engine = default_engine()
     if engine == "python":
         from .engine_python import PythonTimers
 
@@ -190,13 +200,13 @@ class Monitor:
     []
 
     ``school`` is a pack id, a pack file or a loaded pack; ``engine`` is ``"durable"``
-    (durable-rules holds the state) or ``"python"`` (the reference evaluator), which give the same
-    actions, or a :class:`~policyengine.monitor.timers.TimerEngine` built for this pack's program
+    (durable-rules holds the state; the default where durable-rules runs) or ``"python"`` (the
+    reference evaluator; the default on Python 3.13), which give the same actions, or a :class:`~policyengine.monitor.timers.TimerEngine` built for this pack's program
     and holding no visits (tests pass engines broken on purpose, and reuse engines between runs).
     Not thread-safe: one monitor is fed from one thread.
     """
 
-    def __init__(self, school: Any, *, engine: Any = "durable", registry=None):
+    def __init__(self, school: Any, *, engine: Any = None, registry=None):
         from .._pack import PackBase, load_pack
 
         self.pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
@@ -426,7 +436,7 @@ class Monitor:
         }
 
     @classmethod
-    def restore(cls, snapshot: Mapping, school: Any = None, *, engine: str = "durable", registry=None) -> "Monitor":
+    def restore(cls, snapshot: Mapping, school: Any = None, *, engine: Any = None, registry=None) -> "Monitor":
         """A monitor in the state ``snapshot`` describes, rebuilt by replaying its events (the
         actions they give were already given, so none are returned). The pack must be the one the
         snapshot was taken with (its digest is checked)."""

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from policyengine import InputError, Monitor, load_pack
+from policyengine.monitor.engine_durable import IMPORT_ERROR
 from policyengine.monitor.monitor import VisitProgram, make_engine
+
+#: The engines this Python runs: durable-rules does not import on Python 3.13.
+ENGINES = ("python", "durable") if IMPORT_ERROR is None else ("python",)
+needs_durable = pytest.mark.skipif(IMPORT_ERROR is not None, reason=f"durable-rules does not run here: {IMPORT_ERROR}")
 
 _pool: dict[tuple, object] = {}
 
