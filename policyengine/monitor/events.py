@@ -125,9 +125,10 @@ class Parsed(NamedTuple):
     escalation_minutes: Optional[int] = None
 
     def key(self) -> tuple:
-        """What makes two events the same event (for refusing a repeat)."""
+        """What makes two events the same event (for refusing a repeat): the event itself, but for
+        its plan, which is compared as canonical JSON."""
         if self.plan is None:
-            return self[:3] + self[4:]
+            return self
         return self[:3] + self[4:] + (json.dumps(self.plan, sort_keys=True),)
 
     def record(self) -> dict:

@@ -362,7 +362,8 @@ class Monitor:
             raise InputError([Problem(file, None, None, p.message) for p in exc.problems]) from None
 
     def _apply(self, event: Parsed, params: Optional[dict]) -> list[Action]:
-        fired = self._timeline.advance(event.at)
+        timeline = self._timeline
+        fired = timeline.advance(event.at)
         if event.event == "tick":
             return [self._action(f, event.at) for f in fired]
         name: str = event.visit  # type: ignore[assignment]
@@ -382,9 +383,11 @@ class Monitor:
             self._timeline.event(name, REPLANNED, event.at, seq)
         # A deadline the event armed may already be past (staff arriving after the wait allowed):
         # it has passed at this event's time, so its action is due now.
-        fired += self._timeline.advance(event.at)
-        fired.sort(key=lambda f: (f.due, f.subject, f.timer, f.step))
-        actions = [self._action(f, event.at) for f in fired]
+        if timeline.next_due is not None and timeline.next_due < event.at:
+            fired += timeline.advance(event.at)
+        if len(fired) > 1:
+            fired.sort(key=lambda f: (f.due, f.subject, f.timer, f.step))
+        actions = [self._action(f, event.at) for f in fired] if fired else []
         watched.log.append((seq, event))
         if event.at != self._instant_at:
             self._instant_at, self._instant = event.at, {}

@@ -209,5 +209,10 @@ class Timeline:
             heapq.heappush(self._schedule, entry)
 
     @property
+    def next_due(self) -> Optional[int]:
+        """The earliest deadline on the schedule (it may be one a later arming superseded)."""
+        return self._schedule[0].due if self._schedule else None
+
+    @property
     def scheduled(self) -> int:
         return len(self._schedule)
