@@ -73,3 +73,19 @@ def test_every_built_in_pack_has_a_timed_section_with_a_catalogue():
 def test_the_timed_rules_change_the_pack_digest(tmp_path):
     path = tcat_with(tmp_path, "deadline: {minutes: 10}", "deadline: {minutes: 15}")
     assert load_pack(path).digest != load_pack("tcat").digest
+
+
+def test_an_inherited_timed_section_cites_the_pack_it_comes_from(tmp_path):
+    from policyengine import Monitor
+
+    child = tmp_path / "academy.yaml"
+    child.write_text("id: academy\nschool: An Academy of the Trust\ndocument: Academy Visiting Procedure\nversion: '1'\n"
+                     "extends: tcat\nrules: []\n")
+    pack = load_pack(child)
+    assert pack.timed == load_pack("tcat").timed
+    monitor = Monitor(pack, engine="python")
+    monitor.feed({"visit": "V", "event": "planned", "at": "2026-11-23T09:00:00", "escalation_minutes": 5,
+                  "plan": {"purpose": "attendance", "start": "2026-11-23T10:00:00", "staff": [{"role": "pastoral"}]}})
+    monitor.feed({"visit": "V", "event": "arrived", "at": "2026-11-23T10:00:00"})
+    (call, wait) = monitor.feed({"event": "tick", "at": "2026-11-23T10:30:00"})[:2]
+    assert call.citation.document == "Home Visit Policy" and call.school == "academy"

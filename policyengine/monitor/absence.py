@@ -28,7 +28,7 @@ from .._validation import validate
 from .._yaml import Loaded
 from .calendar import SchoolCalendar
 from .model import CalendarDate
-from .monitor import _citation, default_engine, make_engine
+from .monitor import _citation, default_engine, make_engine, timed_document
 from .timers import BEYOND, Program, StepSpec, Timeline, TimerSpec
 
 START, END = "~start", "~end"
@@ -125,6 +125,7 @@ class AbsenceTriggers:
         # A pack without absence triggers needs no calendar: nothing can fall due.
         self.calendar = _calendar_for(pack, calendar) if rules or calendar is not None else None
         timers = []
+        document = timed_document(pack, registry)
         for index, rule in enumerate(rules):
             timers.append(
                 TimerSpec(
@@ -134,7 +135,7 @@ class AbsenceTriggers:
                     disarm=frozenset(rule.met_by) | {END},
                     base=None,
                     amount=f"a{index}",
-                    steps=(StepSpec(rule.action, rule.who, rule.message, _citation(rule, pack.document)),),
+                    steps=(StepSpec(rule.action, rule.who, rule.message, _citation(rule, document)),),
                     applies=f"on{index}" if rule.only_if is not None else None,
                 )
             )

@@ -30,6 +30,18 @@ REPLANNED = "~replanned"
 SNAPSHOT_FORMAT = 1
 
 
+def timed_document(pack, registry=None) -> str:
+    """The document a pack's timed rules quote: a pack that extends another and inherits its timed
+    section quotes that pack's document, not its own."""
+    if pack.extends and pack.timed is not None:
+        from .._pack import load_pack
+
+        parent = load_pack(pack.extends, registry=registry)
+        if parent.timed == pack.timed:
+            return timed_document(parent, registry)
+    return pack.document
+
+
 def _citation(spec, document: str) -> Citation:
     return Citation(document=spec.citation.document or document, section=spec.citation.section, quote=spec.citation.quote)
 
@@ -55,18 +67,19 @@ class VisitProgram:
     rules: tuple[VisitTimer, ...]
 
     @classmethod
-    def compile(cls, pack) -> "VisitProgram":
+    def compile(cls, pack, registry=None) -> "VisitProgram":
         timed = pack.timed
+        document = timed_document(pack, registry)
         rules = tuple(timed.visit) if timed is not None else ()
         timers: list[TimerSpec] = []
         numbers: list[_Number] = []
         needs_return: list[str] = []
         for index, rule in enumerate(rules):
-            steps = [StepSpec(rule.action, rule.who, rule.message, _citation(rule, pack.document))]
+            steps = [StepSpec(rule.action, rule.who, rule.message, _citation(rule, document))]
             for n, step in enumerate(timed.escalations.get(rule.escalation, ()) if rule.escalation else (), 1):
                 wait = f"w{index}_{n}"
                 numbers.append(_Number(wait, rule.id, step.wait.minutes, step.wait.plan))
-                steps.append(StepSpec(step.action, step.who, step.message, _citation(step, pack.document), wait))
+                steps.append(StepSpec(step.action, step.who, step.message, _citation(step, document), wait))
             deadline = rule.deadline
             base = {"event": None, "start": "start", "expected_return": "ret"}[deadline.after]
             amount = f"a{index}"
@@ -210,7 +223,7 @@ class Monitor:
         from .._pack import PackBase, load_pack
 
         self.pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
-        self.compiled = VisitProgram.compile(self.pack)
+        self.compiled = VisitProgram.compile(self.pack, registry)
         if isinstance(engine, TimerEngine):
             if engine.program != self.compiled.program:
                 raise ValueError("the engine was built for another program than this pack's visit timers")
