@@ -17,7 +17,7 @@ from tests.monitor.harness import ENGINES, needs_durable
 from tests.properties.search import counterexample
 
 ROOT = Path(__file__).resolve().parent.parent
-CALENDAR = ROOT / "examples" / "calendar-2026-27.yaml"
+CALENDAR = ROOT / "examples" / "absence" / "calendar-2026-27.yaml"
 #: Thursday 19 November 2026 is Day 1: Day 3 is Monday 23, Day 6 Thursday 26, Day 10 Wednesday 2 December.
 FIRST = "2026-11-19"
 BASE = {"pupil": "P-1", "first_day": FIRST, "vulnerable": False, "whereabouts_known": True, "known_on_holiday": False}

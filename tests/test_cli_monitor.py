@@ -16,7 +16,7 @@ from policyengine import Monitor
 from tests.monitor.harness import ENGINES
 
 ROOT = Path(__file__).resolve().parent.parent
-CALENDAR = ROOT / "examples" / "calendar-2026-27.yaml"
+CALENDAR = ROOT / "examples" / "absence" / "calendar-2026-27.yaml"
 PLAN = {"purpose": "attendance", "start": "2026-11-23T10:00:00", "duration_minutes": 45,
         "staff": [{"role": "attendance_officer"}, {"role": "pastoral"}], "check_in": {"interval_minutes": 30}}
 

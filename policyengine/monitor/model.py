@@ -142,21 +142,15 @@ class VisitTimer(_Timer):
         return self
 
 
-def _tristate(value: Any) -> Any:
-    if isinstance(value, (bool, str)):
-        return [value]
-    return value
-
-
 Tri = Union[StrictBool, Literal["unknown"]]
 
 
 class OnlyIf(_Strict):
     """The absence trigger applies only to records with these values (unknown: the record does not say)."""
 
-    vulnerable: Annotated[Optional[list[Tri]], BeforeValidator(_tristate)] = None
-    known_on_holiday: Annotated[Optional[list[Tri]], BeforeValidator(_tristate)] = None
-    whereabouts_known: Annotated[Optional[list[Tri]], BeforeValidator(_tristate)] = None
+    vulnerable: Optional[list[Tri]] = Field(None, min_length=1, description="e.g. [true, unknown]")
+    known_on_holiday: Optional[list[Tri]] = Field(None, min_length=1)
+    whereabouts_known: Optional[list[Tri]] = Field(None, min_length=1)
 
     def holds(self, record: dict[str, Optional[bool]]) -> bool:
         for name in ("vulnerable", "known_on_holiday", "whereabouts_known"):
