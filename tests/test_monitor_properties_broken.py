@@ -11,6 +11,7 @@ from tests.monitor import broken, checks
 from tests.monitor.harness import needs_durable
 from tests.monitor.streams import streams
 from tests.properties.search import counterexample
+from tests.test_properties_broken import fails
 
 #: Enough examples to find each failure whatever the profile; the search stops at the first.
 PATIENCE = 1000
@@ -18,14 +19,6 @@ PATIENCE = 1000
 
 def search(check, strategy=None):
     return counterexample(check, streams() if strategy is None else strategy, PATIENCE, shrink=False)
-
-
-def fails(found, *words: str) -> str:
-    assert found is not None, "the property did not fail"
-    text = "\n".join(found.problems)
-    for word in words:
-        assert word in text, text
-    return text
 
 
 def _engine(cls, school):
