@@ -25,6 +25,8 @@ COMMANDS = (
     "policyengine._cli_audit",
     "policyengine._cli_show",
     "policyengine._cli_plugins",
+    "policyengine._cli_diff",
+    "policyengine._cli_report",
     "policyengine._cli_monitor",
     "policyengine._cli_due",
 )

@@ -1,4 +1,9 @@
-"""``policyengine show ID``: a pack as it is used, every rule with the pack it came from."""
+"""``policyengine show ID``: a pack as it is used, every rule with the pack it came from.
+
+Text is for people: each rule's condition in plain words, its notes (the judgement calls behind it)
+and the pack's catalogue. ``--format json`` is for programs and keeps the condition in the pack's own
+terms (``when``) beside the words (``when_words``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ import sys
 import textwrap
 from typing import Optional
 
-from ._conditions import describe
+from ._conditions import Condition, describe, plain
 from ._errors import Problem, UnknownSchoolError
 from ._pack import PackBase, load_pack
 from ._plugins import Registry, default_registry
+from ._satisfy import always
 
 WIDTH = 100
 
@@ -22,7 +28,8 @@ def add_parser(sub) -> None:
         description=(
             "Print a rule pack as check uses it: its metadata, then every rule in effect (its own and those "
             "inherited through 'extends') with its id, kind, outcome, the pack it came from, the condition "
-            "under which it fires and the policy's words it cites."
+            "under which it fires in plain words, its notes and the policy's words it cites; then the catalogue "
+            "of the policy's statements and what the pack does with each."
         ),
     )
     p.add_argument("pack", metavar="ID", help="a pack id (see policyengine packs) or a pack file")
@@ -72,8 +79,10 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
                 "origin": origin,
                 "overrides": pack.extends if rule.id in pack.overrides else None,
                 "when": describe(pack.condition(rule)),
+                "when_words": when_words(pack.condition(rule)),
                 "message": rule.message,
                 "conditions": list(rule.conditions),
+                "notes": rule.notes,
                 "citation": {
                     "document": rule.citation.document or pack.document,
                     "section": rule.citation.section,
@@ -99,15 +108,22 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
         "office_hours": [pack.office_hours.start, pack.office_hours.end],
         "evening_starts": pack.evening_starts,
         "rules": rules,
+        "catalogue": [entry.model_dump(mode="json") for entry in pack.catalogue],
     }
 
 
-def _field(label: str, text: str, wrap: bool = True) -> list[str]:
+def when_words(cond: Condition) -> str:
+    """A rule's condition in plain words; "every visit" for one that holds whatever the visit."""
+    return "every visit" if always(cond) else plain(cond)
+
+
+def _field(label: str, text: str, wrap: bool = True, indent: int = 9) -> list[str]:
     if not wrap:  # a file name or a digest: one line, to copy whole
-        return [f"{label:<9}{text}"]
+        return [f"{label:<{indent}}{text}"]
     # Never break inside an id or a fact name.
     return textwrap.wrap(
-        text, WIDTH, initial_indent=f"{label:<9}", subsequent_indent=" " * 9, break_on_hyphens=False, break_long_words=False
+        text, WIDTH, initial_indent=f"{label:<{indent}}", subsequent_indent=" " * indent, break_on_hyphens=False,
+        break_long_words=False,
     ) or [label]
 
 
@@ -144,9 +160,28 @@ def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
             origin = "own"
         c = rule["citation"]
         lines += ["", f"{rule['id']}  [{rule['outcome']}]  kind {rule['kind']}, {origin}"]
-        lines += _field("  when:", rule["when"])
+        lines += _field("  when:", rule["when_words"])
         lines += _field("  says:", rule["message"])
         for condition in rule["conditions"]:
             lines += _field("  needs:", condition)
+        if rule["notes"]:
+            lines += _field("  notes:", rule["notes"])
         lines += _field("  cites:", f"{c['document']}, {c['section']}: \"{c['quote']}\"")
+    lines += _catalogue(data["catalogue"])
     return "\n".join(lines) + "\n"
+
+
+def _catalogue(entries: list[dict]) -> list[str]:
+    """The policy's statements and what the pack does with each: the rules, or why none can."""
+    if not entries:
+        return ["", "catalogue: none (the pack does not list the policy's statements)"]
+    unchecked = sum(1 for e in entries if e["not_checkable"])
+    lines = ["", f"catalogue: {len(entries)} statements of the policy ({len(entries) - unchecked} encoded by rules, "
+             f"{unchecked} not checked)"]
+    for entry in entries:
+        lines += [""] + _field("", f"{entry['section']}: \"{entry['quote']}\"", indent=2)
+        if entry["rules"]:
+            lines += _field("    rules:", ", ".join(entry["rules"]), indent=17)
+        else:
+            lines += _field("    not checked:", entry["not_checkable"], indent=17)
+    return lines

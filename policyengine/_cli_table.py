@@ -34,17 +34,26 @@ def _speaks_to(rule, kinds: set, facts: set) -> bool:
     return not always(when) and bool(facts_used(when) & facts)
 
 
+def behaviour_rules(pack) -> list[tuple[str, list]]:
+    """Each behaviour, and the pack's rules that speak to it (blocked first, then by id)."""
+    return [
+        (name, sorted((r for r in pack.rules if _speaks_to(r, kinds, facts)), key=lambda r: (r.outcome, r.id)))
+        for name, kinds, facts in BEHAVIOURS
+    ]
+
+
 def behaviour_table(pack_ids=None) -> str:
     """A markdown table: one row per behaviour, one column per pack, each cell its rules' summaries."""
     packs = [load_pack(p) for p in (pack_ids or available_packs())]
     lines = ["| behaviour | " + " | ".join(p.id for p in packs) + " |", "|---" * (len(packs) + 1) + "|"]
-    for name, kinds, facts in BEHAVIOURS:
-        cells = []
-        for pack in packs:
-            rules = sorted((r for r in pack.rules if _speaks_to(r, kinds, facts)), key=lambda r: (r.outcome, r.id))
-            label = {"permitted": "reminder"}
-            cell = "<br>".join(f"{r.summary()}{r.scope_words()}: **{label.get(r.outcome, r.outcome)}**" for r in rules) or "nothing"
-            cells.append(cell)
+    columns = [behaviour_rules(pack) for pack in packs]
+    label = {"permitted": "reminder"}
+    for row, (name, _, _) in enumerate(BEHAVIOURS):
+        cells = [
+            "<br>".join(f"{r.summary()}{r.scope_words()}: **{label.get(r.outcome, r.outcome)}**" for r in column[row][1])
+            or "nothing"
+            for column in columns
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

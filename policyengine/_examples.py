@@ -8,6 +8,7 @@ from typing import Optional
 
 from ._decide import decide, parse_visit
 from ._errors import InputError
+from ._models import Decision, Outcome
 from ._pack import PackBase
 from ._patch import merge_patch
 from ._quotes import fold
@@ -32,38 +33,64 @@ def example_visit(pack: PackBase, index: int) -> dict:
     return merge_patch(pack.example_base or {}, example.visit)
 
 
-def run_examples(pack: PackBase, engines=("durable", "python"), today: Optional[date] = None) -> tuple[int, list[ExampleFailure]]:
-    """Run every example of ``pack`` on each engine; return (examples run, failures)."""
-    failures: list[ExampleFailure] = []
+@dataclass(frozen=True)
+class ExampleResult:
+    """One example run: the decision it got (``None`` when its visit is not valid) and what is wrong."""
+
+    name: str
+    line: Optional[int]
+    expect: Outcome
+    decision: Optional[Decision]
+    failures: tuple[ExampleFailure, ...]
+
+
+def example_results(pack: PackBase, engines=("durable", "python"), today: Optional[date] = None) -> list[ExampleResult]:
+    """Run every example of ``pack`` on each engine: each example's decision and its failures."""
+    results: list[ExampleResult] = []
     loaded: Optional[Loaded] = pack._loaded
     for index, example in enumerate(pack.examples):
         line = loaded.position(("examples", index))[0] if loaded else None
+        failures: list[ExampleFailure] = []
 
         def fail(problem: str) -> None:
             failures.append(ExampleFailure(pack.id, pack.file, line, example.name, problem))
 
-        try:
-            visit = parse_visit(example_visit(pack, index), file=f"{pack.file}: example '{example.name}'")
-        except InputError as exc:
-            fail("the example visit is not valid: " + "; ".join(p.message for p in exc.problems))
-            continue
-        outcomes = {}
-        for engine in engines:
-            decision = decide(pack, visit, engine, today)
-            outcomes[engine] = decision
-        first = next(iter(outcomes.values()))
-        if any(d != first for d in outcomes.values()):
-            fail("the engines disagree: " + ", ".join(f"{e}={d.outcome.value}" for e, d in outcomes.items()))
-            continue
-        if first.outcome != example.expect:
-            detail = ", ".join(f"{f.rule} ({f.outcome.value})" for f in first.findings) or "no findings"
-            fail(f"expected {example.expect.value}, got {first.outcome.value} ({detail})")
-        fired = {f.rule for f in first.findings}
-        for rule_id in example.fires:
-            if rule_id not in fired:
-                fail(f"rule '{rule_id}' should fire but did not (fired: {', '.join(sorted(fired)) or 'none'})")
-        if example.cites:
-            want = fold(example.cites).lower()
-            if not any(f.citation and want in fold(f.citation.quote).lower() for f in first.findings):
-                fail(f"no finding cites words containing {example.cites!r}")
-    return len(pack.examples), failures
+        first = _check_example(pack, index, engines, today, fail)
+        results.append(ExampleResult(example.name, line, example.expect, first, tuple(failures)))
+    return results
+
+
+def run_examples(pack: PackBase, engines=("durable", "python"), today: Optional[date] = None) -> tuple[int, list[ExampleFailure]]:
+    """Run every example of ``pack`` on each engine; return (examples run, failures)."""
+    results = example_results(pack, engines, today)
+    return len(results), [f for r in results for f in r.failures]
+
+
+def _check_example(pack: PackBase, index: int, engines, today: Optional[date], fail) -> Optional[Decision]:
+    """Decide example ``index`` on each engine, calling ``fail`` for each problem; the decision."""
+    example = pack.examples[index]
+    try:
+        visit = parse_visit(example_visit(pack, index), file=f"{pack.file}: example '{example.name}'")
+    except InputError as exc:
+        fail("the example visit is not valid: " + "; ".join(p.message for p in exc.problems))
+        return None
+    outcomes = {}
+    for engine in engines:
+        decision = decide(pack, visit, engine, today)
+        outcomes[engine] = decision
+    first = next(iter(outcomes.values()))
+    if any(d != first for d in outcomes.values()):
+        fail("the engines disagree: " + ", ".join(f"{e}={d.outcome.value}" for e, d in outcomes.items()))
+        return first
+    if first.outcome != example.expect:
+        detail = ", ".join(f"{f.rule} ({f.outcome.value})" for f in first.findings) or "no findings"
+        fail(f"expected {example.expect.value}, got {first.outcome.value} ({detail})")
+    fired = {f.rule for f in first.findings}
+    for rule_id in example.fires:
+        if rule_id not in fired:
+            fail(f"rule '{rule_id}' should fire but did not (fired: {', '.join(sorted(fired)) or 'none'})")
+    if example.cites:
+        want = fold(example.cites).lower()
+        if not any(f.citation and want in fold(f.citation.quote).lower() for f in first.findings):
+            fail(f"no finding cites words containing {example.cites!r}")
+    return first

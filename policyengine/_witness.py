@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
-from ._conditions import _PY_OPS, Compare, negate, normalise
+from ._conditions import _PY_OPS, Compare, facts_used, negate, normalise
 from ._decide import parse_visit, visit_json
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
 from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES
@@ -171,6 +171,8 @@ class Solver:
             by_facet.setdefault(FACET_OF[c.fact], []).append(c)
         visit = self.base
         for facet, mine in by_facet.items():
+            if all(_holds(c, self.base_fact[c.fact]) for c in mine):
+                continue  # the base already meets them: leave its fields as they are
             patch = self._solve(facet, tuple(mine))
             if patch is None:
                 return None
@@ -452,10 +454,61 @@ def _outcome(compiled: CompiledPack, fact: dict) -> str:
 
 def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
     """Ids of the rules whose meaning differs between the packs: added, removed, or with another
-    outcome or condition (conditions compare as compiled, so a change of the pack's hours counts)."""
+    outcome or condition. Conditions compare as compiled, so hours a kind builds into its condition
+    count; and when the packs' clocks differ (hours, evening, time zone), so does every rule testing a
+    time fact, since those facts (inside the school day, evening...) are computed with the clock."""
+    clocked = old.clock != new.clock
     a = {r.rule.id: (r.rule.outcome, r.condition) for r in old.rules}
     b = {r.rule.id: (r.rule.outcome, r.condition) for r in new.rules}
-    return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid))
+    timed = {r.rule.id for r in (*old.rules, *new.rules) if clocked and facts_used(r.condition) & set(TIME_FACTS)}
+    return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid) or rid in timed)
+
+
+def _on_clock(term: list[Compare], source: CompiledPack, target: CompiledPack, solver: Solver) -> Iterable[list[Compare]]:
+    """``term`` (of a rule of ``source``) as comparisons the target's solver can meet.
+
+    Time facts (inside the school day, evening...) are computed with a pack's clock, so when the
+    clocks differ a term's time comparisons speak of the source's hours. First, for each start and
+    length around either pack's hours that meets them on the source's clock but not on the target's
+    (nearest the base visit's first), the term's other comparisons with the time pinned as the
+    target's clock sees it; then the term as it is.
+    """
+    timed = [c for c in term if c.fact in TIME_FACTS]
+    if timed and source.clock != target.clock:
+        rest = [c for c in term if c.fact not in TIME_FACTS]
+        zone = ZoneInfo(source.clock.timezone)
+        marks, ends = {360, 1439}, set()
+        for clock in (source.clock, target.clock):
+            marks |= {*clock.school_day, *clock.office_hours, clock.evening_starts}
+            ends |= {clock.school_day[1], clock.office_hours[1]}
+        base = solver.base_visit
+        local = base.start.astimezone(zone)
+        here = local.hour * 60 + local.minute
+        length = base.duration_minutes or 45
+        # Starts near the hours, and starts at which a visit of the base's length ends near them.
+        starts = {m for m in _near(marks | {e - length for e in ends}, 1) if 0 <= m < 24 * 60}
+        candidates = []
+        for day in dict.fromkeys([local.date(), _DATES[5], _DATES[-1]]):  # its day, a Saturday, a bank holiday
+            for start in starts:
+                for minutes in dict.fromkeys([length, 1, *(e - start for e in _near(ends, 1) if e > start), None]):
+                    near = (day != local.date(), minutes is None, abs((minutes or 0) - length), abs(start - here))
+                    candidates.append((near, day, start, minutes))
+        tried: set = set()
+        for _, day, start, minutes in sorted(candidates, key=lambda c: c[0]):
+            moment = _local(day, start, zone)
+            if moment is None:
+                continue
+            at = moment.astimezone(timezone.utc)
+            there = _time_facts(base, target.clock, at, minutes)
+            if all(_holds(c, there[c.fact]) for c in timed):
+                continue  # the clocks agree here: the term as it is covers it
+            if not all(_holds(c, _time_facts(base, source.clock, at, minutes)[c.fact]) for c in timed):
+                continue
+            pins = tuple(Compare(name, "eq", there[name]) for name in TIME_FACTS)
+            if pins not in tried:
+                tried.add(pins)
+                yield rest + list(pins)
+    yield list(term)
 
 
 def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list[Difference]:
@@ -478,8 +531,8 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
                 continue
             if rule.rule.outcome == "permitted":
                 continue
-            for term in terms(rule.condition) or []:
-                search = permitted(target, list(term), budget=budget, solver=solvers[key], below=rule.rule.outcome)
+            for term in (t for whole in terms(rule.condition) or [] for t in _on_clock(whole, source, target, solvers[key])):
+                search = permitted(target, term, budget=budget, solver=solvers[key], below=rule.rule.outcome)
                 if search.visit is None:
                     continue
                 parsed = parse_visit(search.visit)

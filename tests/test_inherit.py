@@ -206,19 +206,21 @@ def test_show_prints_the_effective_pack_with_origins_conditions_and_citations(pa
         3 rules (2 own, 1 inherited):
 
         authorised  [conditional]  kind authorisation, own, overrides trust
-          when:  approved_by_headteacher != true
+          when:  the headteacher has not approved it (or it is not known)
           says:  Only the headteacher authorises visits here.
           cites: School Home Visits Procedure, A1: "Visits are authorised by the headteacher only."
 
         phone  [conditional]  kind preparation, own
-          when:  all_have_phone != true
+          when:  not everyone going carries a school phone (or it is not known)
           says:  Take a school phone.
           cites: School Home Visits Procedure, A2: "Always take a school phone."
 
         pairs  [blocked]  kind pairing, from trust
-          when:  staff_count < 2
+          when:  fewer than 2 staff go
           says:  Never go alone.
           cites: Trust Home Visits Policy, 3.2: "Staff never visit alone."
+
+        catalogue: none (the pack does not list the policy's statements)
         """)
 
 
@@ -236,8 +238,10 @@ def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
         "origin": "school",
         "overrides": "trust",
         "when": "approved_by_headteacher != true",
+        "when_words": "the headteacher has not approved it (or it is not known)",
         "message": "Only the headteacher authorises visits here.",
         "conditions": [],
+        "notes": None,
         "citation": {"document": "School Home Visits Procedure", "section": "A1",
                      "quote": "Visits are authorised by the headteacher only."},
     }
@@ -251,7 +255,8 @@ def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
     assert main(["show", kinds]) == 0
     out = capsys.readouterr().out
     assert out.startswith("kinds: Test School, Test Policy (pack 1)\n") and "\n38 rules:\n" in out
-    assert "\ncutoff  [blocked]  kind time_window, own\n  when:  (start_minute > 960 or start_minute < 360) and approved_by_slt != true\n" in out
+    assert "\ncutoff  [blocked]  kind time_window, own\n  when:  the visit starts after 16:00 or before 06:00 and the SLT has not approved it (or it is\n"
+    assert "\n  cites: Test Policy, Test: \"quote for long-visit\"\n\ncatalogue: none (the pack does not list the policy's statements)\n" in out
     assert main(["show", "no-such-pack"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("policyengine show: unknown school 'no-such-pack'") and err.count("\n") == 1
