@@ -62,10 +62,10 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str]) -> list[Problem]:
                 problems.append(at(loaded, ("catalogue", i, "quote"), "error",
                                    "catalogue quote is not in the policy text; copy the policy's exact words"))
         if pack.timed is not None and isinstance(loaded.data, dict) and "timed" in loaded.data:  # not inherited
-            for path, quote in pack.timed.citations():
+            for path, holder, quote in pack.timed.citations():
                 if not quote_in(quote, text, folded=True):
                     problems.append(at(loaded, ("timed",) + path, "error",
-                                       "timed rule quote is not in the policy text; copy the policy's exact words"))
+                                       f"{holder}: the quote is not in the policy text; copy the policy's exact words"))
         if pack.review_due_text and not quote_in(pack.review_due_text, text, folded=True):
             problems.append(at(loaded, ("review_due_text",), "error",
                                "review_due_text is not in the policy text; copy the document's words"))

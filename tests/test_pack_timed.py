@@ -33,7 +33,8 @@ def line_of(path: Path, needle: str) -> int:
     "old, new, message, at",
     [
         ("quote: The police will be contacted where", "quote: The police will always be contacted where",
-         "timed rule quote is not in the policy text; copy the policy's exact words", "The police will always"),
+         "escalation 'cannot-contact' step 2: the quote is not in the policy text; copy the policy's exact words",
+         "The police will always"),
         ("  - id: check-in-every-30-minutes", "  - id: office-check-in-call", "timed rule id 'office-check-in-call' is used twice",
          "- id: office-check-in-call"),
         ("      escalation: cannot-contact\n      citation:\n        section: Procedure 4 Personal safety\n        quote: >-\n          The school office",
@@ -45,7 +46,7 @@ def line_of(path: Path, needle: str) -> int:
          "met_by: [parents_arrived, arrived]"),
         ("      met_by: [parents_arrived, entered]", "      met_by: [parents_arrived, knocked]", "'timed.visit[2].met_by[1]' cannot be 'knocked'",
          "met_by: [parents_arrived, knocked]"),
-        ("      rules: [wait-no-longer-than-20-minutes]", "      rules: [wait-20]", "the timed catalogue names rule 'wait-20'",
+        ("      rules: [wait-for-the-parents]", "      rules: [wait-20]", "the timed catalogue names rule 'wait-20'",
          "rules: [wait-20]"),
         ("deadline: {minutes: 10}", "deadline: {minutes: ten}", "'timed.visit[0].deadline.minutes' must be a whole number",
          "deadline: {minutes: ten}"),
@@ -89,3 +90,14 @@ def test_an_inherited_timed_section_cites_the_pack_it_comes_from(tmp_path):
     monitor.feed({"visit": "V", "event": "arrived", "at": "2026-11-23T10:00:00"})
     (call, wait) = monitor.feed({"event": "tick", "at": "2026-11-23T10:30:00"})[:2]
     assert call.citation.document == "Home Visit Policy" and call.school == "academy"
+
+
+def test_diff_lists_the_timed_rules_that_changed(tmp_path):
+    from policyengine._cli_diff import compare, render
+
+    path = tcat_with(tmp_path, "deadline: {minutes: 10}", "deadline: {minutes: 15}")
+    report = compare(load_pack("tcat"), load_pack(path), "tcat", "new")
+    assert report["timed"] == {"added": [], "removed": [], "changed": [
+        {"id": "office-check-in-call", "fields": [{"field": "deadline.minutes", "old": 10, "new": 15}]}]}
+    assert report["settings"] == []
+    assert "Timed rules changed (1):\n  office-check-in-call\n    deadline.minutes: 10 -> 15\n" in render(report)

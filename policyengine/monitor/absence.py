@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .._errors import InputError, Problem
 from .._models import Citation
+from .._pack import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
 from .calendar import SchoolCalendar
@@ -116,8 +117,6 @@ class AbsenceTriggers:
     """
 
     def __init__(self, school: Any, *, calendar: Any = None, engine: Optional[str] = None, registry=None):
-        from .._pack import PackBase, load_pack
-
         pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
         self.pack = pack
         rules = tuple(pack.timed.absence) if pack.timed is not None else ()
@@ -236,8 +235,6 @@ def due(absence: Absence | Mapping, school: Any = None, *, calendar: Any = None,
     hold an :class:`AbsenceTriggers` to choose yourself. Raises :class:`InputError` for a bad
     record or calendar, an unknown school, or a date outside the calendar.
     """
-    from .._pack import PackBase, load_pack
-
     if school is None:
         raise InputError(Problem("<school>", None, None, "no school given: pass school=ID (e.g. 'burgh')"))
     pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)

@@ -274,15 +274,17 @@ class Timed(_Strict):
                     )
         return self
 
-    def citations(self) -> list[tuple[tuple, CitationSpec | str]]:
-        """Every quote in the section, with its path under ``timed`` (for checking against the policy)."""
-        found: list[tuple[tuple, Any]] = []
+    def citations(self) -> list[tuple[tuple, str, str]]:
+        """Every quote in the section: its path under ``timed``, what holds it (for messages) and the
+        quote, for checking against the policy text."""
+        found: list[tuple[tuple, str, str]] = []
         for name, steps in self.escalations.items():
             for index, step in enumerate(steps):
-                found.append((("escalations", name, index, "citation", "quote"), step.citation.quote))
+                found.append((("escalations", name, index, "citation", "quote"), f"escalation '{name}' step {index + 1}",
+                              step.citation.quote))
         for part in ("visit", "absence"):
             for index, timer in enumerate(getattr(self, part)):
-                found.append(((part, index, "citation", "quote"), timer.citation.quote))
+                found.append(((part, index, "citation", "quote"), f"timed rule '{timer.id}'", timer.citation.quote))
         for index, entry in enumerate(self.catalogue):
-            found.append((("catalogue", index, "quote"), entry.quote))
+            found.append((("catalogue", index, "quote"), "timed catalogue", entry.quote))
         return found

@@ -17,10 +17,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
+from .._decide import parse_visit
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
 from .._models import Citation, Visit
+from .._pack import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
+from . import engine_durable
+from .engine_python import PythonTimers
 from .events import Action, Event, Parsed, format_time, parse_time
 from .model import VisitTimer
 from .timers import Fired, Program, StepSpec, Timeline, TimerEngine, TimerSpec
@@ -34,8 +38,6 @@ def timed_document(pack, registry=None) -> str:
     """The document a pack's timed rules quote: a pack that extends another and inherits its timed
     section quotes that pack's document, not its own."""
     if pack.extends and pack.timed is not None:
-        from .._pack import load_pack
-
         parent = load_pack(pack.extends, registry=registry)
         if parent.timed == pack.timed:
             return timed_document(parent, registry)
@@ -185,22 +187,16 @@ def _simple(event: dict) -> Optional[Parsed]:
 def default_engine() -> str:
     """``"durable"`` where durable-rules runs, else ``"python"`` (durable-rules does not import on
     Python 3.13)."""
-    from .engine_durable import IMPORT_ERROR
-
-    return "durable" if IMPORT_ERROR is None else "python"
+    return "durable" if engine_durable.IMPORT_ERROR is None else "python"
 
 
 def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
     if engine is None:
         engine = default_engine()
     if engine == "python":
-        from .engine_python import PythonTimers
-
         return PythonTimers(program, after)
     if engine == "durable":
-        from .engine_durable import DurableTimers
-
-        return DurableTimers(program, after)
+        return engine_durable.DurableTimers(program, after)
     raise InputError(Problem("<engine>", None, None, f"unknown engine '{engine}'; use one of: durable, python"))
 
 
@@ -220,8 +216,6 @@ class Monitor:
     """
 
     def __init__(self, school: Any, *, engine: Any = None, registry=None):
-        from .._pack import PackBase, load_pack
-
         self.pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
         self.compiled = VisitProgram.compile(self.pack, registry)
         if isinstance(engine, TimerEngine):
@@ -357,8 +351,6 @@ class Monitor:
             raise self._problem(file, f"visit '{name}': already {'cancelled' if watched.cancelled else 'left'}")
 
     def _plan(self, event: Parsed, file: str = "<event>") -> dict:
-        from .._decide import parse_visit
-
         assert event.plan is not None
         try:
             plan = parse_visit(event.plan, file="plan")
