@@ -19,6 +19,11 @@ class PythonTimers(TimerEngine):
         self._params: dict[str, dict[str, int]] = {}
         #: (subject, timer) -> [step, generation, due]
         self._armed: dict[tuple[str, int], tuple[int, int, int]] = {}
+        #: event -> for each timer it concerns: (timer, spec, disarms it, arms it), worked out once.
+        self._plan = {
+            name: tuple((i, program.timers[i], program.timers[i].disarms_on(name), program.timers[i].arms_on(name)) for i in indexes)
+            for name, indexes in program.by_event.items()
+        }
 
     def open(self, subject: str, params: dict[str, int]) -> None:
         self._params[subject] = dict(params)
@@ -29,19 +34,18 @@ class PythonTimers(TimerEngine):
     def event(self, subject: str, name: str, at: int, seq: int) -> list[Armed]:
         params = self._params[subject]
         armed: list[Armed] = []
-        timers = self.program.timers
-        for index in self.program.by_event.get(name, ()):
-            spec = timers[index]
+        running_timers = self._armed
+        for index, spec, disarms, arms in self._plan.get(name, ()):
             if spec.applies is not None and params.get(spec.applies) != 1:
                 continue
             key = (subject, index)
-            running = self._armed.get(key)
-            if running is not None and running[1] != seq and spec.disarms_on(name):
-                del self._armed[key]
+            running = running_timers.get(key)
+            if running is not None and disarms and running[1] != seq:
+                del running_timers[key]
                 running = None
-            if running is None and spec.arms_on(name):
+            if running is None and arms:
                 due = first_due(spec, params, at, self.after)
-                self._armed[key] = (0, seq, due)
+                running_timers[key] = (0, seq, due)
                 armed.append(Armed(due, subject, index, 0, seq))
         return armed
 

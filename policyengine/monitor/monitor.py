@@ -271,10 +271,10 @@ class Monitor:
         if self._broken:
             raise DecisionError(f"this monitor stopped after an internal error ({self._broken}); restore it from a snapshot")
         parsed = self._parse(event, file)
-        self._check(parsed, file)
+        key = self._check(parsed, file)
         params = self._plan(parsed, file) if parsed.event == "planned" else None
         try:
-            return self._apply(parsed, params)
+            return self._apply(parsed, params, key)
         except PolicyEngineError as exc:
             self._broken = str(exc)
             raise
@@ -303,22 +303,24 @@ class Monitor:
     def _problem(self, file: str, message: str) -> InputError:
         return InputError(Problem(file, None, None, message))
 
-    def _check(self, event: Parsed, file: str) -> None:
-        """Raise :class:`InputError` unless ``event`` can be applied now; changes nothing."""
+    def _check(self, event: Parsed, file: str) -> Optional[tuple]:
+        """Raise :class:`InputError` unless ``event`` can be applied now; changes nothing. Returns
+        the event's repeat key, worked out on the way (``None`` for a tick)."""
         self._check_time(event, file)
         if event.event == "tick":
-            return
-        self._check_repeat(event, file)
+            return None
+        key = self._check_repeat(event, file)
         watched = self._visits.get(event.visit)  # type: ignore[arg-type]
         if event.event == "planned":
             if watched is not None:
                 raise self._problem(
                     file, f"visit '{event.visit}' is already being watched (planned at {format_time(watched.planned_at)})"
                 )
-            return
+            return key
         if watched is None:
             raise self._problem(file, f"unknown visit '{event.visit}': it was never planned, or it has already returned")
         self._check_course(event, watched, file)
+        return key
 
     def _check_time(self, event: Parsed, file: str) -> None:
         now = self._timeline.now
@@ -327,13 +329,15 @@ class Monitor:
                 file, f"out of time order: {format_time(event.at)} is before {format_time(now)}, the time already reached"
             )
 
-    def _check_repeat(self, event: Parsed, file: str) -> None:
+    def _check_repeat(self, event: Parsed, file: str) -> Optional[tuple]:
         """Refuse an event identical to one accepted at this same instant (a feed that delivers an
-        event twice, or a replay), even for a visit that has since returned."""
-        if event.at == self._instant_at and event.key() in self._instant:
+        event twice, or a replay), even for a visit that has since returned. Returns its key."""
+        key = event.key()
+        if event.at == self._instant_at and key in self._instant:
             raise self._problem(
                 file, f"duplicate event: visit '{event.visit}' already had this '{event.event}' at {format_time(event.at)}"
             )
+        return key
 
     def _check_course(self, event: Parsed, watched: _Watched, file: str) -> None:
         """Refuse an event the visit cannot have at this point (``left`` before ``arrived``...)."""
@@ -366,7 +370,7 @@ class Monitor:
         except InputError as exc:
             raise InputError([Problem(file, None, None, p.message) for p in exc.problems]) from None
 
-    def _apply(self, event: Parsed, params: Optional[dict]) -> list[Action]:
+    def _apply(self, event: Parsed, params: Optional[dict], key: Optional[tuple] = None) -> list[Action]:
         timeline = self._timeline
         fired = timeline.advance(event.at)
         if event.event == "tick":
@@ -396,7 +400,7 @@ class Monitor:
         watched.log.append((seq, event))
         if event.at != self._instant_at:
             self._instant_at, self._instant = event.at, {}
-        self._instant[event.key()] = event
+        self._instant[key if key is not None else event.key()] = event
         kind = event.event
         if kind == "arrived":
             watched.arrived = True
@@ -463,9 +467,9 @@ class Monitor:
             raise InputError(Problem(where, None, None, f"the state is damaged ({exc!r})")) from None
         for n, name, record in entries:
             event = monitor._parse(record, where)
-            monitor._check(event, where)
+            key = monitor._check(event, where)
             monitor._seq = n - 1
-            monitor._apply(event, monitor._plan(event, where) if event.event == "planned" else None)
+            monitor._apply(event, monitor._plan(event, where) if event.event == "planned" else None, key)
         monitor._seq = seq
         if snapshot.get("now") is not None:
             now = monitor._parse({"event": "tick", "at": snapshot["now"]}, where).at

@@ -66,7 +66,7 @@ class Lenient(Monitor):
         pass
 
     def _check_repeat(self, event, file):
-        pass
+        return None
 
 
 class MovesTimeFirst(Monitor):
