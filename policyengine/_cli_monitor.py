@@ -214,10 +214,12 @@ class _Run:
             print(f"{where}: {message}", file=sys.stderr)
 
     def write(self, actions: list[Action]) -> None:
+        if not actions:
+            return
         for action in actions:
             self.out.write(json.dumps(action.model_dump(mode="json"), ensure_ascii=False) + "\n")
             self.actions += 1
-        self.out.flush()
+        self.out.flush()  # as they fall due: whoever reads the actions must not wait for a buffer
 
 
 def _read_state(path: str) -> Optional[dict]:
