@@ -156,6 +156,10 @@ class _Run:
         if args.output:
             self.out = open(args.output, "a", encoding="utf-8")
             if size is not None:
+                if self.out.tell() < int(size):
+                    raise InputError(Problem(args.output, None, None, (
+                        f"the output file is shorter than when the state file {where} was saved ({size} bytes); "
+                        "it is not the output of that run")))
                 self.out.truncate(int(size))  # what was written after the checkpoint is written again
 
     def _count(self, raw: str) -> None:

@@ -147,6 +147,18 @@ def test_resuming_refuses_another_log(tmp_path):
     assert result.returncode == 2 and "does not begin with the 10 lines the state file" in result.stderr
 
 
+def test_resuming_refuses_another_school_or_pack_version(tmp_path):
+    state = tmp_path / "state.json"
+    cli("monitor", "--school", "tcat", "--state", state, stdin=jsonl(office_day(1)[:3]))
+    result = cli("monitor", "--school", "burgh", "--state", state, stdin="")
+    assert result.returncode == 2 and "the state is for school 'tcat', not 'burgh'" in result.stderr
+    saved = json.loads(state.read_text())
+    saved["monitor"]["pack_digest"] = "sha256:0"
+    state.write_text(json.dumps(saved))
+    result = cli("monitor", "--school", "tcat", "--state", state, stdin="")
+    assert result.returncode == 2 and "saved with another version of the 'tcat' pack" in result.stderr
+
+
 def test_resuming_refuses_a_damaged_state_file(tmp_path):
     state = tmp_path / "state.json"
     state.write_text("{")

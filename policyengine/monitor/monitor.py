@@ -456,7 +456,9 @@ class Monitor:
         if not isinstance(snapshot, Mapping) or snapshot.get("format") != SNAPSHOT_FORMAT:
             raise InputError(Problem(where, None, None, f"not a monitor state (format {SNAPSHOT_FORMAT})"))
         monitor = cls(school if school is not None else snapshot.get("school"), engine=engine, registry=registry)
-        if snapshot.get("school") != monitor.pack.id or snapshot.get("pack_digest") != monitor.pack.digest:
+        if snapshot.get("school") != monitor.pack.id:
+            raise InputError(Problem(where, None, None, f"the state is for school '{snapshot.get('school')}', not '{monitor.pack.id}'"))
+        if snapshot.get("pack_digest") != monitor.pack.digest:
             raise InputError(Problem(where, None, None, f"the state was saved with another version of the '{snapshot.get('school')}' pack; replay the events instead"))
         try:
             entries = sorted(
