@@ -23,10 +23,11 @@ _pool: dict[tuple, object] = {}
 
 
 def engine_for(school: str, kind: str):
-    key = (school, kind)
+    pack = load_pack(school)
+    key = (pack.digest, kind)  # a pack edited while the tests run gets engines of its own
     engine = _pool.get(key)
     if engine is None or getattr(engine, "broken", False):
-        engine = _pool[key] = make_engine(VisitProgram.compile(load_pack(school)).program, kind)
+        engine = _pool[key] = make_engine(VisitProgram.compile(pack).program, kind)
     return engine
 
 
