@@ -63,3 +63,8 @@ def test_the_table_of_what_each_pack_watches_names_every_visit_timer():
         assert school in rows, school
         timers = load_pack(school).timed.visit
         assert bool(timers) == ("nothing" not in rows[school]), school
+
+
+def test_the_timed_rule_shown_is_tcat_s_own():
+    snippet = next(b for b in blocks(section("During the visit"), "yaml") if "office-check-in-call" in b)
+    assert snippet in (ROOT / "schools" / "tcat.yaml").read_text(encoding="utf-8")
