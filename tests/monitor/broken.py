@@ -80,3 +80,12 @@ class MovesTimeFirst(Monitor):
         if self._timeline.now is None or parsed.at >= self._timeline.now:
             self._timeline.advance(parsed.at)
         return super().feed(event, file)
+
+
+class Forgetful(Monitor):
+    """Leaves the first visit it watches out of its snapshots."""
+
+    def snapshot(self):
+        snap = super().snapshot()
+        snap["visits"] = dict(list(snap["visits"].items())[1:])
+        return snap

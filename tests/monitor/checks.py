@@ -104,12 +104,12 @@ def bad_lines_change_nothing(school: str, events: list, engine="python", monitor
     return problems
 
 
-def resume_continues(school: str, events: list, cut: int) -> list[str]:
+def resume_continues(school: str, events: list, cut: int, monitor_class=Monitor) -> list[str]:
     """A monitor restored from a snapshot (taken after ``cut`` lines, into the other engine) writes
     exactly what the uninterrupted monitor writes for the rest of the stream."""
     cut = min(cut, len(events))
     whole = run(school, events, "python")
-    first = Monitor(school, engine=engine_for(school, "python"))
+    first = monitor_class(school, engine=engine_for(school, "python"))
     try:
         feed(first, events[:cut])
         snapshot = first.snapshot()
