@@ -26,6 +26,8 @@ from ._models import (
 from ._patch import merge_patch
 from ._remedy import combined_remedy
 from ._pack import available_packs, load_pack, pack_model
+from ._facts import Clock
+from ._plugin_facts import VisitFact
 from ._plugins import PluginError, Registry, hookimpl, register
 from ._rule import Rule
 from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
@@ -42,6 +44,7 @@ __all__ = [
     "Action",
     "CheckIn",
     "Citation",
+    "Clock",
     "Decision",
     "DecisionError",
     "DueAction",
@@ -62,6 +65,7 @@ __all__ = [
     "StaffMember",
     "UnknownSchoolError",
     "Visit",
+    "VisitFact",
     "VisitSummary",
     "available_packs",
     "check",

@@ -51,7 +51,7 @@ def check_many(
     for index, raw in enumerate(visits):
         where = f"visits[{index}]"
         try:
-            visit = raw if isinstance(raw, Visit) else parse_visit(raw, file=where)
+            visit = parse_visit(raw, file=where, registry=registry)
             name = _school_for(visit, school)
         except InputError as exc:
             problems.extend(_located(p, where) for p in exc.problems)

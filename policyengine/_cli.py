@@ -49,7 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name in COMMANDS:
         importlib.import_module(name).add_parser(sub)
+    for command in sub.choices.values():  # every command may call into plugins
+        command.add_argument(
+            "--plugin-timeout", type=_seconds, metavar="SECONDS", default=None,
+            help="give up on a plugin call (a hook, a rule kind, a decision listener) after this long and fail "
+                 "closed: no decision is made (default: no limit)",
+        )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text} is not a time limit: give seconds, more than 0")
+    return value
 
 
 def report_input_error(exc: InputError) -> int:
@@ -63,6 +79,9 @@ def report_input_error(exc: InputError) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._plugins import set_default_plugin_timeout
+
+    previous = set_default_plugin_timeout(args.plugin_timeout) if args.plugin_timeout is not None else None
     try:
         return args.run(args)
     except InputError as exc:
@@ -77,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # fail closed, and say so plainly rather than with a traceback
         print(f"policyengine: internal error: {exc!r} (no decision was made)", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if args.plugin_timeout is not None:  # main() may be called again in the same process
+            set_default_plugin_timeout(previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

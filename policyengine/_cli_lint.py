@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
         "lint",
         help="check rule packs for mistakes",
         description=(
-            "Check rule packs for mistakes, one line per problem: FILE:LINE:COL: severity: message. "
+            "Check rule packs for mistakes, one line per problem: FILE:LINE:COL: severity: message "
+            "(error, warning, or note: a loosening of an extended pack that the pack declares). "
             "Exit 0 when no errors are found, 1 when some are (or warnings with --strict), 2 when a file "
             "cannot be read."
         ),
@@ -29,12 +30,15 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     # Every pack known by id is a file, or data a plugin gave (linted as it was given).
-    files = args.packs or [e.path or e.loaded for _, e in sorted(default_registry().packs().items())]
+    files = args.packs or [e.path or e for _, e in sorted(default_registry().packs().items())]
     try:
         source = read_text(args.source) if args.source else None
         problems = []
         for f in files:
-            problems.extend(lint_file(f, source=source) if isinstance(f, (str, Path)) else lint_loaded(f, source=source))
+            if isinstance(f, (str, Path)):
+                problems.extend(lint_file(f, source=source))
+            else:
+                problems.extend(lint_loaded(f.loaded, source=source, folder=f.folder))
     except Unreadable as exc:
         for p in exc.problems:
             print(str(p), file=sys.stderr)
@@ -46,9 +50,12 @@ def run(args) -> int:
         for p in problems:
             print(_line(p))
         errors = sum(p.severity == "error" for p in problems)
-        warnings = len(problems) - errors
-        print(f"{len(files)} pack(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
-    failing = [p for p in problems if p.severity == "error" or args.strict]
+        warnings = sum(p.severity == "warning" for p in problems)
+        notes = len(problems) - errors - warnings
+        print(f"{len(files)} pack(s): {errors} error(s), {warnings} warning(s)" + (f", {notes} note(s)" if notes else ""),
+              file=sys.stderr)
+    # A note (a loosening the pack declares, with its reason) is information, never a failure.
+    failing = [p for p in problems if p.severity == "error" or (args.strict and p.severity == "warning")]
     return 1 if failing else 0
 
 

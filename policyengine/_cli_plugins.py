@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Optional
 
+from ._errors import InputError, PluginError
+from ._pack import load_pack
 from ._plugins import Registry, default_registry
 
 
@@ -19,34 +21,52 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Lists every plugin, broken ones too (what cannot be used, and why); exit 1 if any is broken."""
     registry = default_registry()
+    data = plugins_data(registry)
     if args.format == "json":
-        json.dump(plugins_data(registry), sys.stdout, indent=2)
+        json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_plugins(registry))
-    return 0
+        sys.stdout.write(render_plugins(registry, data))
+    broken = sum(1 for p in data if p["problems"])
+    if broken:
+        print(f"{broken} plugin(s) broken: what they offer that cannot be used is listed under BROKEN", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def plugins_data(registry: Optional[Registry] = None) -> list[dict]:
-    return [
-        {
-            "name": r.info.name,
-            "builtin": r.info.builtin,
-            "distribution": r.info.distribution,
-            "version": r.info.version,
-            "kinds": list(r.kinds),
-            "packs": list(r.packs),
-            "listens": r.listens,
-        }
-        for r in (registry or default_registry()).report()
-    ]
+    """Each plugin: who it is, what it provides, and what of it cannot be used (``problems``). Its
+    packs are loaded here, so that one that does not load (a missing policy text...) is listed."""
+    registry = registry or default_registry()
+    out = []
+    for r in registry.report():
+        problems = list(r.problems)
+        for pack_id in r.packs:
+            try:
+                load_pack(pack_id, registry=registry)
+            except (InputError, PluginError) as exc:  # a plugin's pack is a PluginError naming plugin and file
+                problems.append(str(exc).replace("\n", "; "))
+        out.append(
+            {
+                "name": r.info.name,
+                "builtin": r.info.builtin,
+                "distribution": r.info.distribution,
+                "version": r.info.version,
+                "kinds": list(r.kinds),
+                "packs": list(r.packs),
+                "facts": list(r.facts),
+                "listens": r.listens,
+                "problems": problems,
+            }
+        )
+    return out
 
 
-def render_plugins(registry: Optional[Registry] = None) -> str:
+def render_plugins(registry: Optional[Registry] = None, data: Optional[list[dict]] = None) -> str:
     """One paragraph per plugin, in the order they were registered."""
     lines = []
-    for p in plugins_data(registry):
+    for p in data if data is not None else plugins_data(registry):
         if p["builtin"]:
             origin = f"built in ({p['distribution']} {p['version']})"
         elif p["distribution"]:
@@ -58,8 +78,11 @@ def render_plugins(registry: Optional[Registry] = None) -> str:
             lines.append(f"  rule kinds: {', '.join(p['kinds'])}")
         if p["packs"]:
             lines.append(f"  packs: {', '.join(p['packs'])}")
+        if p["facts"]:
+            lines.append(f"  visit facts: {', '.join(p['facts'])}")
         if p["listens"]:
             lines.append("  listens to decisions")
-        if not (p["kinds"] or p["packs"] or p["listens"]):
+        if not (p["kinds"] or p["packs"] or p["facts"] or p["listens"] or p["problems"]):
             lines.append("  provides nothing")
+        lines += [f"  BROKEN: {problem}" for problem in p["problems"]]
     return "\n".join(lines) + "\n"

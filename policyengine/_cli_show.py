@@ -101,6 +101,13 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
         "extends": pack.extends,
         "overrides": list(pack.overrides),
         "removes": list(pack.removes),
+        "loosens": [
+            {"rule": d.rule, "reason": d.reason, "said": d.said(pack.extends, pack.id),
+             "witness": d.found.visit if d.found else None,
+             "parent_outcome": d.found.old_outcome if d.found else None,
+             "outcome": d.found.new_outcome if d.found else None}
+            for d in pack.loosened
+        ],
         "adopted": pack.adopted,
         "review_due": pack.review_due.isoformat() if pack.review_due else None,
         "timezone": pack.timezone,
@@ -140,6 +147,8 @@ def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
                    f"removes {', '.join(data['removes'])}" if data["removes"] else ""]
         said = "; ".join(c for c in changes if c)
         lines += _field("extends:", data["extends"] + (f" ({said})" if said else ""))
+        for loosened in data["loosens"]:  # each deliberate loosening, with its reason and the visit that shows it
+            lines += _field("loosens:", loosened["said"])
     lines += _field(
         "hours:",
         f"school day {'-'.join(data['school_day'])}, office {'-'.join(data['office_hours'])}, evening from "

@@ -22,10 +22,13 @@ _SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
 VisitLike = Union[Visit, Mapping[str, Any]]
 
 
-def parse_visit(data: VisitLike | Loaded, file: str = "<visit>") -> Visit:
-    """A :class:`Visit` from a mapping (or loaded YAML); raise :class:`InputError` with every problem."""
+def parse_visit(data: VisitLike | Loaded, file: str = "<visit>", registry=None) -> Visit:
+    """A :class:`Visit` from a mapping (or loaded YAML); raise :class:`InputError` with every problem.
+
+    Facts a visit gives under ``facts`` are checked against those the plugins of ``registry`` add
+    (by default the installed ones)."""
     if isinstance(data, Visit):
-        return data
+        return _with_plugin_facts(data, None, registry)
     if isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
     # A plain dict is validated as it is (no JSON round trip: that doubled the cost of a check);
@@ -34,11 +37,31 @@ def parse_visit(data: VisitLike | Loaded, file: str = "<visit>") -> Visit:
     if not isinstance(loaded.data, dict):
         raise InputError(Problem(loaded.file, 1, 1, "a visit must be a mapping of fields (purpose, start, staff...)"))
     try:
-        return validate(Visit, loaded)
+        visit = validate(Visit, loaded)
     except InputError:
         raise
     except Exception as exc:  # a value pydantic cannot even inspect (an odd object deep inside)
         raise InputError(Problem(loaded.file, None, None, f"not plain data: {exc}")) from None
+    return _with_plugin_facts(visit, loaded, registry)
+
+
+def _with_plugin_facts(visit: Visit, loaded: Optional[Loaded], registry) -> Visit:
+    """``visit``, once the plugin facts it gives are known to ``registry``, of the right type and
+    phase; else :class:`InputError` at each fact's line."""
+    if not visit.facts:
+        return visit
+    from ._plugin_facts import phase_of, value_problems
+    from ._plugins import default_registry
+
+    wrong = value_problems(visit.facts, (registry or default_registry()).facts(), phase_of(visit))
+    if wrong:
+        file = loaded.file if loaded is not None else "<visit>"
+        raise InputError([
+            Problem(file, *(loaded.position(("facts", name)) if loaded is not None else (None, None)), message,
+                    field=f"facts.{name}")
+            for name, message in wrong
+        ])
+    return visit
 
 
 def load_visit(path: str | Path) -> Visit:
@@ -135,7 +158,7 @@ def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], t
         if rule.outcome != "permitted":
             if as_json is None:
                 as_json = visit_json(visit)
-            remedy = rule.remedy_for(as_json, compiled.clock)
+            remedy = compiled.remedy_for(rule, as_json)
         findings.append(
             Finding(
                 rule=rule.id,
@@ -252,7 +275,7 @@ def check(
     from ._plugins import default_registry
 
     registry = registry or default_registry()
-    parsed = parse_visit(visit)
+    parsed = parse_visit(visit, registry=registry)
     school = _school_for(parsed, school)
     pack = load_pack(school, registry=registry)
     decision = decide(pack, parsed, engine, today or date.today())

@@ -74,5 +74,11 @@ class PluginError(PolicyEngineError, RuntimeError):
     """A plugin (or a rule kind it provides) raised, returned something invalid, or clashed with another.
 
     The message names the plugin, or the rule kind's class, so the fault can be taken to its author.
-    Raised instead of a decision: a broken plugin never turns a decision into "permitted".
+    Raised instead of a decision: a broken plugin never turns a decision into "permitted". Where
+    the fault is in a file (a plugin's pack that does not load, a kind that breaks on a rule),
+    ``problems`` lists each :class:`Problem` with its file, line and column.
     """
+
+    def __init__(self, message: str, problems: list[Problem] | tuple = ()):
+        super().__init__(message)
+        self.problems: list[Problem] = list(problems)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from ._models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES, Visit
+from ._plugin_facts import DECLARED, encoded
 
 UNKNOWN = -1
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -103,7 +104,13 @@ def enum_values(field: FactField) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Clock:
-    """The pack's local hours, as minutes after midnight."""
+    """The pack's local hours, as minutes after midnight: what a rule kind's ``trigger(clock)`` gets.
+
+    ``timezone``: the pack's IANA zone (``"Europe/London"``); ``school_day`` and ``office_hours``:
+    (start, end) in minutes after midnight local time (08:30 is 510); ``evening_starts``: minutes
+    after midnight (18:00 is 1080). A kind that compares the visit's time with the pack's hours
+    builds its condition from these, e.g. ``{"fact": "start_minute", "ge": clock.evening_starts}``.
+    """
 
     timezone: str
     school_day: tuple[int, int]
@@ -216,4 +223,6 @@ def flatten(visit: Visit, clock: Clock) -> dict[str, Any]:
     approvals = set(visit.approvals)
     for approver in APPROVERS:
         fact[f"approved_by_{approver}"] = int(approver in approvals)
+    if DECLARED:  # facts plugins add: every one present, so the fact stays total
+        fact.update(encoded(visit.facts))
     return fact

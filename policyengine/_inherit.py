@@ -1,20 +1,40 @@
-"""Pack inheritance: a school pack that extends a trust pack.
+"""Pack inheritance: a school pack that extends a trust pack, and may only tighten it.
 
 The child names what it changes, by rule id: ``overrides`` (its own rule replaces the inherited one
 of the same id) and ``removes`` (the inherited rule is dropped). A child rule whose id is inherited
 but not listed in ``overrides`` is an error, never a silent merge. Metadata the child leaves out
-(hours, time zone, review date...) is inherited.
+(hours, time zone, review date...) is inherited; its own ``source`` (policy text) is not.
+
+Tighten-only: the child may add rules and make inherited ones stricter. A change that lets through
+any visit the parent would not (a rule removed, a lower outcome, a longer wait, fewer staff, a later
+cut-off, more approvers accepted, an added ``unless``, other hours), or that drops a reminder the
+parent gives, is refused unless the child declares it under ``loosens`` with a reason. "Looser" is
+decided by the decisions the two packs produce, not by comparing fields, so plugin kinds are covered
+too: the witness search (:mod:`policyengine._witness`) looks, for every rule of the parent the child
+changed, for a visit that meets the parent's rule and that the child decides less severely. A found
+visit is the witness shown with the error (or, when declared, by ``lint`` and ``show``). When the
+search cannot decide within its budget, the change is refused unless declared: fail closed.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Optional
 
-from ._errors import InputError, Problem
+from ._errors import InputError, PluginError, Problem
+from ._decide import parse_visit, visit_json
+from ._patch import merge_diff
+from ._witness import PREPARED, Loosened, loosenings
 from ._yaml import Loaded
 
-_NOT_INHERITED = {"id", "extends", "overrides", "removes", "rules", "examples", "catalogue", "example_base", "version"}
+_NOT_INHERITED = {"id", "extends", "overrides", "removes", "loosens", "rules", "examples", "catalogue", "example_base",
+                  "version", "source"}
+#: Nodes the witness search may visit per term of a parent rule's condition before it gives up (and
+#: the change is refused unless declared). Every built-in pack's rules are decided within it.
+BUDGET = 2000
 
 #: The ids of the packs being resolved in this thread, outermost first, to report a loop of
 #: ``extends`` rather than recurse until the interpreter gives up.
@@ -31,6 +51,10 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
     own_rules = [r for r in rules if isinstance(r, dict)]
     origins = {r["id"]: own_id for r in own_rules if isinstance(r.get("id"), str)}
     if parent_id is None:
+        if data.get("loosens"):
+            line, col = loaded.position(("loosens",))
+            raise InputError(Problem(loaded.file, line, col, "'loosens' is for a pack that extends another; remove it",
+                                     field="loosens"))
         return data, origins
 
     def problem(key, message):
@@ -58,6 +82,11 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
         inner = exc.problems if first.file != "<school>" else []
         reason = f"it has {len(inner)} problem(s), below" if inner else first.message
         raise InputError([problem("extends", f"cannot extend '{parent_id}': {reason}").problems[0], *inner]) from None
+    except PluginError as exc:  # a plugin's pack that cannot be used, or whose kind broke: still the plugin's fault
+        if not exc.problems:
+            raise
+        said = problem("extends", f"cannot extend '{parent_id}': it has {len(exc.problems)} problem(s), below").problems[0]
+        raise PluginError(f"{said}\n{exc}", [said, *exc.problems]) from None
     finally:
         _resolving.reset(token)
 
@@ -76,6 +105,12 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
         raise problem(key, f"'{rid}' is not a rule of '{parent_id}', so it cannot be overridden or removed")
     for rid in sorted(overrides & removes):
         raise problem("removes", f"'{rid}' is listed under both 'overrides' and 'removes'; keep one")
+    loosens = data.get("loosens")
+    for rid in sorted(loosens if isinstance(loosens, dict) else ()):
+        if rid not in parent_rules:
+            line, col = loaded.position(("loosens", rid))
+            raise InputError(Problem(loaded.file, line, col, f"'{rid}' is listed under 'loosens' but is not a rule of "
+                                                             f"'{parent_id}'", field=f"loosens.{rid}"))
     for rid in sorted(overrides - own_ids):
         raise problem("overrides", f"'{rid}' is listed under 'overrides' but this pack has no rule '{rid}' to replace it with")
     for index, rule in enumerate(rules):
@@ -110,3 +145,76 @@ def _cited_in(rule: dict, document: str) -> dict:
     if isinstance(citation, dict) and not citation.get("document"):
         rule = dict(rule, citation=dict(citation, document=document))
     return rule
+
+
+# -- tighten-only ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A loosening the child declares under ``loosens``: the parent's rule, the child's reason, and
+    what the search found (a witness visit, or none when it could not decide or found nothing)."""
+
+    rule: str
+    reason: str
+    found: Optional[Loosened]
+
+    def said(self, parent: str, child: str) -> str:
+        if self.found is None:
+            return f"rule '{self.rule}' of '{parent}' is declared loosened ({self.reason}), but no visit is decided more loosely"
+        return f"rule '{self.rule}' of '{parent}' is loosened, as declared ({self.reason}): " + _shown(self.found, parent, child)
+
+
+def tightening(pack, loaded: Loaded, registry) -> tuple[list[Problem], tuple[Declared, ...]]:
+    """The errors for every loosening of the parent ``pack`` does not declare, and the ones it
+    declares (with their witnesses), for ``show`` and ``lint``."""
+    from ._pack import compile_pack, load_pack
+
+    parent = load_pack(pack.extends, registry=registry)
+    found = {f.rule: f for f in loosenings(compile_pack(parent), compile_pack(pack), budget=BUDGET)}
+    problems = []
+    for rid, loosening in found.items():
+        if rid in pack.loosens:
+            continue
+        if loosening.decided:
+            message = _shown(loosening, parent.id, pack.id) + f"; if this is meant, list it under 'loosens' with the reason ({rid}: why)"
+        else:
+            message = (f"the search could not show within its budget that this change lets through no visit '{parent.id}' "
+                       f"stops, so it is refused unless declared; list '{rid}' under 'loosens' with the reason, or keep "
+                       f"the rule as in '{parent.id}'")
+        line, col = loaded.position(_where(pack, loaded, rid))
+        problems.append(Problem(loaded.file, line, col, f"rule '{rid}' of '{parent.id}': {message}", field=f"loosens.{rid}"))
+    declared = tuple(Declared(rid, reason, found.get(rid)) for rid, reason in pack.loosens.items())
+    return problems, declared
+
+
+def witness_text(visit: dict) -> str:
+    """A witness visit in few words: what it changes in the fully prepared visit every witness
+    starts from (``policyengine show`` prints the whole visit)."""
+    changed = merge_diff(visit_json(parse_visit(PREPARED)), visit)
+    return "the fully prepared visit with " + json.dumps(changed, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _shown(found: Loosened, parent: str, child: str) -> str:
+    if found.visit is None:
+        return "the search could not finish, so there is no example"
+    example = witness_text(found.visit)
+    if found.reminder:
+        return f"'{parent}' reminds staff of it on a visit where '{child}' does not, for example {example}"
+    return f"a visit '{parent}' decides {found.old_outcome} is {found.new_outcome} under '{child}', for example {example}"
+
+
+def _where(pack, loaded: Loaded, rid: str) -> tuple:
+    """Where a loosening of ``rid`` is written: the overriding rule, the ``removes`` entry, or the
+    hours that changed."""
+    data = loaded.data
+    for index, rule in enumerate(data.get("rules") or []):
+        if isinstance(rule, dict) and rule.get("id") == rid:
+            return ("rules", index)
+    removes = data.get("removes")
+    if isinstance(removes, list) and rid in removes:
+        return ("removes", removes.index(rid))
+    for key in ("school_day", "office_hours", "evening_starts", "timezone"):
+        if key in data:
+            return (key,)
+    return ("extends",)

@@ -3,8 +3,10 @@
 Errors come from the same loading path ``check`` uses (:func:`policyengine._pack.parse_pack`, which
 also refuses quotes not in the policy text and rules that can never fire), so whatever lint reports
 as an error is what ``check`` would refuse. On top of that lint warns of a review date in the past,
-rules always shadowed by another rule with the same outcome (proven from the condition form), a
-conditional rule that lists no conditions, and a named policy text it cannot find.
+rules always shadowed by another rule with the same outcome (proven from the condition form), and a
+conditional rule that lists no conditions, and it notes each loosening of an extended pack that the
+pack declares, with its reason and a visit that shows it. A rule kind that breaks is reported at its
+rule's line, and lint goes on.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Optional
 
-from ._errors import InputError, Problem
+from ._errors import InputError, PluginError, Problem
 from ._pack import PackBase, parse_pack
-from ._pack_checks import at, own_rules, source_path
+from ._pack_checks import at, own_rules
 from ._satisfy import implies
 from ._yaml import Loaded, loads
 from ._yaml import read_text as _read_text
@@ -52,27 +54,33 @@ def lint_file(
     return lint_loaded(loaded, source, today, registry)
 
 
-def lint_loaded(loaded: Loaded, source: Optional[str] = None, today: Optional[date] = None, registry=None) -> list[Problem]:
-    """Every problem in a pack already read (a file's YAML, or the data a plugin gave for a pack).
-    ``source`` is the policy text its quotes must be in (default: the file its ``source`` names)."""
+def lint_loaded(loaded: Loaded, source: Optional[str] = None, today: Optional[date] = None, registry=None,
+                folder: Optional[Path] = None) -> list[Problem]:
+    """Every problem in a pack already read (a file's YAML, or the data a plugin gave for a pack,
+    whose policy text is in ``folder``: the plugin's package). ``source`` is the policy text its
+    quotes must be in (default: the file its ``source`` names)."""
     try:
-        pack = parse_pack(loaded, registry, source=source)
+        pack = parse_pack(loaded, registry, source=source, folder=folder)
     except InputError as exc:
         return [_as(p, "error") for p in exc.problems]
-    return lint_pack(pack, loaded, source is not None, today or date.today())
+    except PluginError as exc:  # a plugin's kind broke: reported at its rule, and lint goes on
+        return [_as(p, "error") for p in exc.problems] or [Problem(loaded.file, None, None, str(exc))]
+    return lint_pack(pack, loaded, today or date.today())
 
 
 def _as(problem: Problem, severity: str) -> Problem:
     return Problem(problem.file, problem.line, problem.column, problem.message, problem.field, severity)
 
 
-def lint_pack(pack: PackBase, loaded: Loaded, source_given: bool, today: date) -> list[Problem]:
+def lint_pack(pack: PackBase, loaded: Loaded, today: date) -> list[Problem]:
     """Warnings for a pack that loads (its errors were raised while loading it)."""
     problems: list[Problem] = []
-    if pack.source and not source_given and source_path(pack, loaded) is None:
-        problems.append(at(loaded, ("source",), "warning",
-                           f"the policy text '{pack.source}' is not beside the pack (or in sources/), so its quotes "
-                           "were not checked; put it there or pass --source"))
+    for declared in pack.loosened:  # each deliberate loosening, with its reason and a visit that shows it
+        severity = "note" if declared.found is not None else "warning"
+        message = declared.said(pack.extends, pack.id)
+        if declared.found is None:
+            message += "; remove it from 'loosens'"
+        problems.append(at(loaded, ("loosens", declared.rule), severity, message))
     if pack.review_due is not None and pack.review_due < today:
         problems.append(at(loaded, ("review_due",), "warning",
                            f"the policy was due for review on {pack.review_due.isoformat()}; decisions carry a reminder "

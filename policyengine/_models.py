@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
@@ -138,6 +138,11 @@ class Visit(_Strict):
     out_of_hours: Optional[OutOfHours] = None
     household: Household = Field(default_factory=Household)
     on_arrival: Optional[OnArrival] = None
+    facts: Optional[dict[str, Union[StrictBool, StrictInt, str, None]]] = Field(
+        None,
+        description="values of the visit facts plugins add, by name (`policyengine facts` lists them); "
+        "checked against the facts the plugins declare",
+    )
 
     @field_validator("start", mode="before")
     @classmethod

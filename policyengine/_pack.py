@@ -14,18 +14,20 @@ from typing import Annotated, Any, Callable, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticCustomError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ValidationError, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from ._conditions import Condition, compile_python, normalise
 from ._errors import InputError, PluginError, Problem, UnknownSchoolError
 from ._facts import Clock
 from ._models import Outcome
+from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, PluginTimeout, said
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
-from ._yaml import Loaded, load_file, read_text
+from ._yaml import Loaded, load_file
 from .monitor.model import Timed
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
+_DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit
 
 
 def _iso_date(value: Any) -> Any:
@@ -93,7 +95,10 @@ class PackBase(BaseModel):
     school: str = Field(min_length=1, description="the school or trust, as the document names it")
     document: str = Field(min_length=1, description="the policy's title")
     version: str = Field(min_length=1, description="the pack's version, on every decision as pack_version")
-    source: Optional[str] = Field(None, description="the policy text's file name, for lint --source")
+    source: str = Field(
+        description="the policy text the quotes are copied from: a file in sources/ beside the pack (or beside it); "
+        "every quote is checked against it whenever the pack is loaded"
+    )
     adopted: Optional[str] = Field(None, description="when the policy was adopted/approved, as the document says")
     review_due: Optional[IsoDate] = Field(None, description="when the policy is due for review (YYYY-MM-DD)")
     review_due_text: Optional[str] = Field(None, description="the review date as the document words it")
@@ -106,6 +111,11 @@ class PackBase(BaseModel):
         default_factory=list, description="ids of inherited rules this pack replaces with its own rule of the same id"
     )
     removes: list[str] = Field(default_factory=list, description="ids of inherited rules this pack drops")
+    loosens: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="inherited rules this pack deliberately loosens (removes, weakens, or lets more visits past), "
+        "each with the reason; any other loosening of the pack it extends is refused",
+    )
     example_base: Optional[dict] = Field(None, description="a complete visit the examples patch")
     examples: list[Example] = Field(default_factory=list)
     catalogue: list[CatalogueEntry] = Field(default_factory=list)
@@ -117,6 +127,16 @@ class PackBase(BaseModel):
     _loaded: Optional[Loaded] = PrivateAttr(None)
     _origins: dict = PrivateAttr(default_factory=dict)
     _conditions: Optional[dict] = PrivateAttr(None)
+    _caller: Optional[PluginCaller] = PrivateAttr(None)
+    _loosened: tuple = PrivateAttr(())
+    _folder: Optional[Path] = PrivateAttr(None)  # where a pack given as data finds its policy text
+
+    @field_validator("source")
+    @classmethod
+    def _own_folder(cls, value: str) -> str:
+        from ._pack_checks import safe_source_name
+
+        return safe_source_name(value)
 
     @field_validator("timezone")
     @classmethod
@@ -194,13 +214,35 @@ class PackBase(BaseModel):
         key = (id(rule), clock)
         found = self._conditions.get(key)
         if found is None or found[0] is not rule:
-            found = (rule, normalise(rule.condition(clock)))
+            found = (rule, normalise(self.plugin_call(rule, "trigger", rule.condition, clock)))
             self._conditions[key] = found
         return found[1]
+
+    @property
+    def calls(self) -> PluginCaller:
+        """How this pack's plugin kinds are called: with the time limit of the registry that loaded it."""
+        return self._caller or _DIRECT
+
+    def plugin_call(self, rule: Rule, method: str, fn: Callable, *args: Any) -> Any:
+        """``fn(*args)`` for ``rule``: directly for a built-in kind, else under this pack's time limit
+        (a kind that does not return in time is named, like one that raises)."""
+        if rule._builtin_kind():
+            return fn(*args)
+        kind = type(rule)
+        try:
+            return self.calls.run(f"rule kind {kind.__module__}.{kind.__qualname__}", fn, *args)
+        except PluginTimeout as exc:
+            raise rule.kind_failed(method, exc) from None
 
     def origin(self, rule_id: str) -> str:
         """Which pack a rule comes from (this one, or the one it extends)."""
         return self._origins.get(rule_id, self.id)
+
+    @property
+    def loosened(self) -> tuple:
+        """The loosenings of the pack this one extends that it declares under ``loosens``, each with
+        its reason and a visit that shows it (:class:`policyengine._inherit.Declared`)."""
+        return self._loosened
 
 
 def _digest(pack: PackBase) -> str:
@@ -267,38 +309,99 @@ def peek_pack_id(path: Path) -> str:
     return loaded.data["id"]
 
 
-def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None) -> PackBase:
+def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None, folder: Optional[Path] = None) -> PackBase:
     """Validate loaded YAML as a rule pack; raise :class:`InputError` with every problem.
 
     Besides its shape, a pack is refused when a rule can never fire or a quote is not in its policy
-    text: ``source`` when given, else the file its ``source`` field names, where that file is found.
+    text: ``source`` when given, else the file its ``source`` field names, in ``sources/`` in the
+    pack's folder (or in the folder itself). The folder is the pack file's, or ``folder`` for a pack
+    a plugin gives as data (the plugin's package). A pack whose text cannot be found is refused,
+    with a message naming the file to ship.
     """
     from ._inherit import resolve_extends
-    from ._pack_checks import pack_errors, source_path
+    from ._pack_checks import pack_errors, policy_text
 
+    from ._plugins import default_registry
+
+    registry = registry or default_registry()
     if not isinstance(loaded.data, dict):
         raise InputError(Problem(loaded.file, 1, 1, "a rule pack must be a mapping of fields (id, school, rules...)"))
     data, origins = resolve_extends(loaded, registry)
     model = pack_model(registry)
+    merged = Loaded(data, loaded.file, loaded.positions)
     try:
-        pack = validate(model, Loaded(data, loaded.file, loaded.positions))
-    except InputError:
-        raise
-    except Exception as exc:  # a rule kind's validator raised something other than ValueError
-        raise PluginError(
-            f"{loaded.file}: validating the pack raised {exc!r}{_raised_at(exc)}; a rule kind's validators must "
-            "raise ValueError with a message for the pack's author"
-        ) from exc
+        # A plugin kind's validators run here: under the registry's time limit, like any plugin call.
+        pack = registry.caller.run(f"validators of {loaded.file}", validate, model, merged)
+    except InputError as exc:
+        raise InputError(_unavailable_kinds(exc.problems, merged, registry)) from None
+    except PLUGIN_FAILURES as exc:  # a rule kind's validator raised something other than ValueError
+        where = _failing_rule(merged, registry)
+        what = f"rule '{merged.data['rules'][where[1]].get('id')}': validating it" if where else "validating the pack"
+        failure = Problem(loaded.file, *loaded.position(where or ()),
+                          f"{what} {said(exc)}{_raised_at(exc)}; a rule kind's validators must raise "
+                          "ValueError with a message for the pack's author")
+        raise _kind_failed([failure]) from exc
+    pack._caller = registry.caller
+    pack._folder = folder
+    errors = []
     if source is None:
-        found = source_path(pack, loaded)
-        source = read_text(found) if found else None
-    errors = pack_errors(pack, loaded, source)
+        source, errors = policy_text(pack, loaded, folder)
+    found, failures = pack_errors(pack, loaded, source, registry.facts())
+    errors += found
+    if failures:  # a plugin's kind broke: its fault, not the pack author's
+        raise _kind_failed(failures + errors)
     if errors:
         raise InputError(errors)
+    if pack.extends is not None:
+        from ._inherit import tightening
+
+        errors, pack._loosened = tightening(pack, loaded, registry)
+        if errors:
+            raise InputError(errors)
     pack._file = loaded.file
     pack._loaded = loaded
     pack._origins = origins
     return pack
+
+
+def _kind_failed(problems: list[Problem]) -> PluginError:
+    """A :class:`PluginError` for rule kinds that broke while a pack was read, with every problem
+    (file, line, column) as ``problems`` so that ``lint`` can report each at its rule and go on."""
+    return PluginError("\n".join(str(p) for p in problems if p.severity == "error"), problems)
+
+
+def _failing_rule(loaded: Loaded, registry) -> Optional[tuple]:
+    """The path of the rule whose kind's validator raised (each rule validated alone to find it)."""
+    rules = loaded.data.get("rules") if isinstance(loaded.data, dict) else None
+    kinds = registry.kinds()
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        kind = kinds.get(rule.get("kind")) if isinstance(rule, dict) else None
+        if kind is None or kind._builtin_kind():
+            continue
+        try:
+            kind.model_validate(rule)
+        except ValidationError:
+            continue
+        except PLUGIN_FAILURES:
+            return ("rules", index)
+    return None
+
+
+def _unavailable_kinds(problems: list[Problem], loaded: Loaded, registry) -> list[Problem]:
+    """An unknown kind that a broken plugin offered is reported as unavailable, saying why."""
+    rules = loaded.data.get("rules") if isinstance(loaded.data, dict) else None
+    out = []
+    for p in problems:
+        if p.message.startswith("unknown rule kind '") and isinstance(rules, list):
+            kind = p.message.split("'")[1]
+            withdrawn, broken = registry.kind_unavailable(kind)
+            if withdrawn:
+                p = Problem(p.file, p.line, p.column, f"rule kind '{kind}' is unavailable: {withdrawn}", p.field, p.severity)
+            elif broken:
+                p = Problem(p.file, p.line, p.column, f"{p.message}; it may be a kind of a broken plugin: {broken}",
+                            p.field, p.severity)
+        out.append(p)
+    return out
 
 
 def _raised_at(exc: BaseException) -> str:
@@ -317,13 +420,16 @@ _pack_cache: dict[tuple, PackBase] = {}
 def load_pack(school: str | Path, *, registry=None) -> PackBase:
     """Load a rule pack by id (``"tcat"``) or from a YAML file path.
 
-    Raises :class:`UnknownSchoolError` for an unknown id and :class:`InputError` for a pack with
-    problems (each with file, line and column).
+    Raises :class:`UnknownSchoolError` for an unknown id, :class:`InputError` for a pack with
+    problems (each with file, line and column), and :class:`PluginError` for a pack a plugin
+    provides that cannot be used (naming the plugin and the file): such a pack is unavailable, and
+    every other pack still loads.
     """
     from ._plugins import default_registry
 
     registry = registry or default_registry()
-    path, loaded = _locate(school, registry)
+    path, entry = _locate(school, registry)
+    loaded = entry.loaded if entry is not None else None
     if loaded is not None:  # a pack a plugin gave as data: parsed once per registry state
         key: tuple = ("data", id(loaded)) + registry.token
     else:
@@ -334,24 +440,32 @@ def load_pack(school: str | Path, *, registry=None) -> PackBase:
     cached = _pack_cache.get(key)
     if cached is not None and (loaded is None or cached._loaded is loaded):
         return cached
-    pack = parse_pack(loaded if loaded is not None else load_file(path), registry)
-    if path is not None and path != Path(school) and pack.id != school:  # found by id: was the id read right?
-        line, col = pack._loaded.position(("id",))
-        raise InputError(Problem(str(path), line, col, f"this pack was offered as '{school}' but its id is '{pack.id}'"))
+    try:
+        pack = parse_pack(loaded if loaded is not None else load_file(path), registry,
+                          folder=entry.folder if entry is not None else None)
+        if entry is not None and pack.id != school:  # found by id: was the id read right?
+            line, col = pack._loaded.position(("id",))
+            raise InputError(Problem(entry.where, line, col, f"this pack was offered as '{school}' but its id is '{pack.id}'"))
+    except InputError as exc:
+        if entry is None or registry.is_builtin(entry.plugin):
+            raise
+        raise registry.pack_failed(entry, exc) from None
     if len(_pack_cache) > 256:
         _pack_cache.clear()
     _pack_cache[key] = pack
     return pack
 
 
-def _locate(school: str | Path, registry) -> tuple[Optional[Path], Optional[Loaded]]:
-    """The file of the pack ``school`` names, or the data a plugin gave for it."""
+def _locate(school: str | Path, registry) -> tuple[Optional[Path], Any]:
+    """The file of the pack ``school`` names, and the registry's entry for it when named by id
+    (a plugin's file, or the data a plugin gave)."""
     if isinstance(school, Path) or (isinstance(school, str) and school.endswith((".yaml", ".yml", ".json"))):
         return Path(school), None
     if not isinstance(school, str) or not school:
         raise UnknownSchoolError(Problem("<school>", None, None, "no school given: pass school=ID (e.g. 'tcat')"))
     packs = registry.packs()
     if school not in packs:
+        registry.pack_unavailable(school)  # raises PluginError when a broken plugin's pack had that id
         import difflib
 
         close = difflib.get_close_matches(school, list(packs), n=1)
@@ -360,7 +474,7 @@ def _locate(school: str | Path, registry) -> tuple[Optional[Path], Optional[Load
             Problem("<school>", None, None, f"unknown school '{school}'{hint} (known: {', '.join(sorted(packs))})")
         )
     entry = packs[school]
-    return entry.path, entry.loaded
+    return entry.path, entry
 
 
 def available_packs(*, registry=None) -> list[str]:
@@ -398,6 +512,10 @@ class CompiledPack:
             if r.rule.id == rule_id:
                 return r
         raise KeyError(rule_id)
+
+    def remedy_for(self, rule: Rule, visit: dict) -> Optional[dict]:
+        """``rule``'s remedy for ``visit`` (plain JSON), a plugin kind's under the pack's time limit."""
+        return self.pack.plugin_call(rule, "suggest_remedy", rule.remedy_for, visit, self.clock)
 
 
 def compile_pack(pack: PackBase) -> CompiledPack:

@@ -24,7 +24,7 @@ from ._patch import merge_diff, merge_patch
 MAX_STEPS = 64
 
 
-def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit) -> Optional[dict]:
+def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit, registry=None) -> Optional[dict]:
     """A merge patch on ``visit`` after which ``decide`` permits it (``{}`` if it already does), or
     None when no fold of remedies gets there: a finding with no remedy remains (a refusal at the
     door, staff feeling unsafe, a wait past the limit...), or the remedies undo one another."""
@@ -33,7 +33,7 @@ def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit) -> Optional
     original = visit_json(visit)
     current, seen = original, set()
     for _ in range(MAX_STEPS):
-        decision = decide(parse_visit(current) if current is not original else visit)
+        decision = decide(parse_visit(current, registry=registry) if current is not original else visit)
         open_ = [f for f in decision.findings if f.outcome is not Outcome.PERMITTED]
         if not open_:
             return merge_diff(original, current)
@@ -44,7 +44,7 @@ def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit) -> Optional
         seen.add(key)
         patched = merge_patch(current, step.remedy)
         try:
-            current = visit_json(parse_visit(patched))
+            current = visit_json(parse_visit(patched, registry=registry))
         except InputError as exc:
             raise DecisionError(f"the remedy of rule '{step.rule}' does not give a valid visit: {exc}") from exc
     return None
@@ -60,7 +60,7 @@ def combined_remedy(visit, school: Optional[str] = None, engine: str = "durable"
     from ._plugins import default_registry
 
     registry = registry or default_registry()
-    parsed = parse_visit(visit)
+    parsed = parse_visit(visit, registry=registry)
     pack = load_pack(_school_for(parsed, school), registry=registry)
     day = today or date.today()
-    return fold_remedies(lambda v: decide(pack, v, engine, day), parsed)
+    return fold_remedies(lambda v: decide(pack, v, engine, day), parsed, registry)

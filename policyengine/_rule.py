@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 from ._conditions import Condition, ConditionSpec, Not, all_of, checked, fact, plain
 from ._errors import PluginError
 from ._facts import Clock
+from ._plugin_calls import PLUGIN_FAILURES, said
 from ._models import Purpose
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -57,9 +58,14 @@ class CitationSpec(BaseModel):
 
 
 class Rule(BaseModel):
-    """The fields every rule has. Subclasses add a ``kind`` literal and their parameters."""
+    """The fields every rule has. Subclasses add a ``kind`` literal and their parameters.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validation is strict, as for visits: only ``true``/``false`` are booleans (``no``, ``yes`` and
+    ``1`` are refused rather than read as booleans) and a whole number is not text. A kind with a
+    field that is written as text and parsed (a date) parses it with a ``BeforeValidator``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     #: Set on subclasses from their ``kind`` literal.
     kind_name: ClassVar[str] = ""
@@ -103,11 +109,16 @@ class Rule(BaseModel):
         raise NotImplementedError
 
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
-        """A JSON merge patch on ``visit`` (plain JSON data) that removes this finding, if any exists.
+        """A JSON merge patch on ``visit`` that removes this finding, if any exists.
 
-        Called while a decision is built, for each conditional or blocked finding of this rule; return
-        ``None`` when no change to the visit removes it. An exception, or a return that is not a JSON
-        object, is a :class:`PluginError` naming the kind, and no decision is made.
+        ``visit`` is the visit as plain JSON data (a ``dict``, as ``Visit.model_dump(mode="json",
+        exclude_none=True)`` gives it; plugin facts under ``"facts"``). Called while a decision is
+        built, for each conditional or blocked finding of this rule; return ``None`` when no change to
+        the visit removes it. A conditional finding always has a remedy (a condition is something
+        staff can confirm), so for a conditional rule a kind must return one unless the pack gives the
+        rule a ``remedy``. An exception (``SystemExit`` too), a return that is not a JSON object, or
+        ``None`` for a conditional rule is a :class:`PluginError` naming the kind, and no decision is
+        made.
         """
         return None
 
@@ -130,7 +141,7 @@ class Rule(BaseModel):
         """The full condition: the kind's trigger, narrowed by ``purposes`` and ``unless``."""
         try:
             trigger = as_condition(self.trigger(clock))
-        except Exception as exc:
+        except PLUGIN_FAILURES as exc:
             raise self.kind_failed("trigger", exc) from exc
         parts = [trigger]
         if self.purposes is not None:
@@ -146,10 +157,17 @@ class Rule(BaseModel):
             return copy.deepcopy(self.remedy)
         try:
             patch = self.suggest_remedy(visit)
+            if patch is None and self.outcome == "conditional" and not self._builtin_kind():
+                # The README promises a remedy on every conditional finding: a condition is
+                # something staff can confirm on the visit, so there is a change that confirms it.
+                raise BadReturn(
+                    "returned None for a conditional rule; return the merge patch that meets the condition "
+                    "(or give the rule a 'remedy' in the pack)"
+                )
             if patch is not None:
                 if not isinstance(patch, dict):
                     raise BadReturn(f"returned {patch!r}, not a JSON object (a dict) or None")
-                if type(self).__module__.startswith(_BUILT_IN):
+                if self._builtin_kind():
                     # Built-in kinds build fresh plain JSON (their tests apply every remedy); the round
                     # trip below would cost about 18% of check_many's time.
                     return patch
@@ -159,13 +177,19 @@ class Rule(BaseModel):
                     patch = json.loads(json.dumps(patch, allow_nan=False))
                 except (TypeError, ValueError) as exc:
                     raise BadReturn(f"returned a remedy that is not plain JSON ({exc})") from None
-        except Exception as exc:
+        except PLUGIN_FAILURES as exc:
             raise self.kind_failed("suggest_remedy", exc) from exc
         return patch
 
-    def kind_failed(self, method: str, exc: Exception) -> PluginError:
+    @classmethod
+    def _builtin_kind(cls) -> bool:
+        """Whether this is one of policyengine's own kinds (trusted, and held to every property by
+        its tests) rather than a plugin's."""
+        return cls.__module__.startswith(_BUILT_IN)
+
+    def kind_failed(self, method: str, exc: BaseException) -> PluginError:
         """An error naming this rule's kind (and the class that implements it) and what went wrong."""
-        detail = str(exc) if isinstance(exc, BadReturn) else f"raised {exc!r}"
+        detail = str(exc) if isinstance(exc, BadReturn) else said(exc)
         cls = type(self)
         return PluginError(
             f"rule kind '{self.kind}' ({cls.__module__}.{cls.__qualname__}) failed in {method}() for rule "

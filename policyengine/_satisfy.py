@@ -11,6 +11,7 @@ from typing import Optional
 
 from ._conditions import FALSE, All, AnyOf, Compare, Condition, all_of, negate, normalise
 from ._facts import FIELDS, UNKNOWN, enum_values
+from ._plugin_facts import DECLARED
 
 
 _MAX_TERMS = 512
@@ -74,7 +75,8 @@ def _term_satisfiable(term: list[Compare]) -> bool:
             if not domain:
                 return False
             continue
-        lo, hi = _INT_RANGES.get(name, (0, 10**6))
+        # A plugin's whole-number fact is 0 to 10**6, or -1 for not known.
+        lo, hi = _INT_RANGES.get(name, (UNKNOWN, 10**6) if name in DECLARED else (0, 10**6))
         # -1 means not known; a known interval or duration is at least 1.
         excluded: set = {0} if name in ("check_in_interval", "duration_minutes") else set()
         for c in comps:

@@ -11,6 +11,17 @@ values, so a witness differs from its base only where the condition asks.
 
 Every witness is validated as a visit and flattened, and the comparisons are checked on the real
 fact: a mistake here can only show up as "no witness found", never as a wrong claim.
+
+How far "no witness found" can be trusted: every field's candidates cover its whole domain (yes/no,
+every word of an enum, any number of staff up to 12 with every role count) except whole numbers,
+whose candidate is the smallest value each comparison allows (so a conjunction that some number meets
+is met), and times, which are tried on every kind of day (each weekday, a weekend, a bank holiday)
+at every boundary the pack's hours and the conditions name, and a minute either side. A condition
+met only by some other time would be missed; the built-in kinds' conditions are all of these forms.
+
+Two packs with different hours (or time zones) are compared on one visit under both clocks: the
+time facts of the second are tagged (``start_minute@2``), and the time facet checks each comparison
+on the clock it belongs to.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from zoneinfo import ZoneInfo
 from ._conditions import _PY_OPS, Compare, facts_used, negate, normalise
 from ._decide import parse_visit, visit_json
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
+from ._plugin_facts import DECLARED
 from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES
 from ._pack import CompiledPack
 from ._patch import merge_patch
@@ -57,6 +69,25 @@ DOOR_FACTS = ("arrived", *DOOR)
 FACETS = {"time": TIME_FACTS, "staff": STAFF_FACTS, "approvals": APPROVAL_FACTS, "door": DOOR_FACTS,
           **{name: (name,) for name in SINGLE}}
 FACET_OF = {fact: facet for facet, facts in FACETS.items() for fact in facts}
+#: The suffix of the second clock's time facts when two packs with different hours are compared.
+TAG = "@2"
+#: Plugin facts (``facts.NAME`` in the visit) are each a facet of their own, "plugin:NAME".
+PLUGIN = "plugin:"
+
+
+def _facet(fact: str) -> str:
+    if fact.endswith(TAG):
+        return "time"
+    return FACET_OF.get(fact) or PLUGIN + fact
+
+
+def tagged(cond):
+    """``cond`` with its time facts renamed for the second clock (see the module's docstring)."""
+    if isinstance(cond, Compare):
+        return Compare(cond.fact + TAG, cond.op, cond.value) if cond.fact in TIME_FACTS else cond
+    if isinstance(cond, list):
+        return [tagged(c) for c in cond]
+    return type(cond)(tuple(tagged(i) for i in cond.items)) if hasattr(cond, "items") else type(cond)(tagged(cond.item))
 
 #: A fully prepared, paired, authorised, daytime repeat visit with no animals, before going: no rule
 #: of a sensible pack fires on it, so it is the base every witness patches. Monday 23 November 2026,
@@ -129,9 +160,38 @@ def _single_candidates(name: str, lits: list[Compare], prefer: Any) -> list:
     elif spec.type == "enum":
         domain = list(enum_values(spec))
     else:
-        low = 0 if name == "minutes_waited" else 1
-        domain = [UNKNOWN] + sorted(v for v in _near(_constants(lits, [name]) | {low, 30}) if v >= low)
+        low = 1 if name in ("check_in_interval", "duration_minutes") else 0
+        near = sorted(v for v in _near(_constants(lits, [name]) | {low, 30}) if v >= low)
+        domain = [UNKNOWN] + near + [v for v in _least(lits, low) if v not in near]
     return [prefer] + [v for v in domain if v != prefer]
+
+
+def _least(lits: list[Compare], low: int) -> list[int]:
+    """The smallest whole number from ``low`` up meeting every comparison, if any: the candidate
+    that makes the search exact for a number (a value near the constants may be excluded)."""
+    lo, hi, excluded, allowed = low, 10**9, set(), None
+    for c in lits:
+        values = c.value if isinstance(c.value, tuple) else (c.value,)
+        if c.op == "eq":
+            allowed = set(values) if allowed is None else allowed & set(values)
+        elif c.op == "in":
+            allowed = set(values) if allowed is None else allowed & set(values)
+        elif c.op == "ne" or c.op == "not_in":
+            excluded |= set(values)
+        elif c.op == "lt":
+            hi = min(hi, c.value - 1)
+        elif c.op == "le":
+            hi = min(hi, c.value)
+        elif c.op == "gt":
+            lo = max(lo, c.value + 1)
+        elif c.op == "ge":
+            lo = max(lo, c.value)
+    if allowed is not None:
+        return sorted(v for v in allowed if type(v) is int and lo <= v <= hi and v not in excluded)[:1]
+    for v in range(lo, min(hi, lo + len(excluded)) + 1):
+        if v not in excluded:
+            return [v]
+    return []
 
 
 def _write(name: str, value: Any) -> Any:
@@ -152,33 +212,47 @@ def _write(name: str, value: Any) -> Any:
 
 
 class Solver:
-    """Builds visits meeting conjunctions of comparisons, for one pack's clock, from ``base``."""
+    """Builds visits meeting conjunctions of comparisons, for one pack's clock, from ``base``.
 
-    def __init__(self, clock: Clock, base: dict = BEFORE):
+    With ``other`` (a second pack's clock), comparisons of tagged time facts (:func:`tagged`) are
+    met under that clock, the rest under ``clock``."""
+
+    def __init__(self, clock: Clock, base: dict = BEFORE, other: Optional[Clock] = None):
         self.clock = clock
+        self.other = other if other != clock else None
         self.base = base
         self.base_visit = parse_visit(base)
-        self.base_fact = flatten(self.base_visit, clock)
+        self.base_fact = self.fact(self.base_visit)
         self.zone = ZoneInfo(clock.timezone)
+
+    def fact(self, visit) -> dict:
+        """The fact of a parsed visit under ``clock``, with the other clock's time facts tagged."""
+        fact = flatten(visit, self.clock)
+        if self.other is not None:
+            second = flatten(visit, self.other)
+            fact.update({name + TAG: second[name] for name in TIME_FACTS})
+        return fact
 
     def meeting(self, lits: Iterable[Compare]) -> Optional[dict]:
         """A visit (``base`` patched) meeting every comparison in ``lits``, or None."""
         lits = list(lits)
-        if not _term_satisfiable(lits):
+        if not _term_satisfiable([c for c in lits if not c.fact.endswith(TAG)]) or not _term_satisfiable(
+                [Compare(c.fact[: -len(TAG)], c.op, c.value) for c in lits if c.fact.endswith(TAG)]):
             return None
+        lits += _phase_lits(lits)
         by_facet: dict[str, list[Compare]] = {}
         for c in lits:
-            by_facet.setdefault(FACET_OF[c.fact], []).append(c)
+            by_facet.setdefault(_facet(c.fact), []).append(c)
         visit = self.base
         for facet, mine in by_facet.items():
-            if all(_holds(c, self.base_fact[c.fact]) for c in mine):
+            if all(c.fact in self.base_fact and _holds(c, self.base_fact[c.fact]) for c in mine):
                 continue  # the base already meets them: leave its fields as they are
             patch = self._solve(facet, tuple(mine))
             if patch is None:
                 return None
             visit = merge_patch(visit, patch)
         try:
-            fact = flatten(parse_visit(visit), self.clock)
+            fact = self.fact(parse_visit(visit))
         except Exception:
             return None
         return visit if all(_holds(c, fact[c.fact]) for c in lits) else None
@@ -186,6 +260,10 @@ class Solver:
     def _solve(self, facet: str, lits: tuple[Compare, ...]) -> Optional[dict]:
         if facet == "time":
             return self._time(lits)
+        if facet.startswith(PLUGIN):
+            name = facet[len(PLUGIN):]
+            value = _first(_single_candidates(name, list(lits), self.base_fact.get(name, UNKNOWN)), list(lits))
+            return None if value is _NONE else {"facts": {name: _write(name, value)}}
         if facet == "staff":
             return self._staff(list(lits))
         if facet == "approvals":
@@ -297,24 +375,49 @@ class Solver:
         clock = self.clock
         local = self.base_visit.start.astimezone(self.zone)
         base_start = local.hour * 60 + local.minute
-        boundaries = {*clock.school_day, *clock.office_hours, clock.evening_starts, 0, 360, 1439}
+        clocks = [clock] + ([self.other] if self.other is not None else [])
+        boundaries = {m for c in clocks for m in (*c.school_day, *c.office_hours, c.evening_starts)} | {0, 360, 1439}
         starts = [base_start] + sorted(
-            m for m in _near(boundaries | _constants(lits, ["start_minute"]), 1) if 0 <= m < 24 * 60
+            m for m in _near(boundaries | _constants(lits, ["start_minute", "start_minute" + TAG]), 1) if 0 <= m < 24 * 60
         )
-        ends = _near({clock.school_day[1], clock.office_hours[1], *_constants(lits, ["end_minute"])}, 1)
-        lasting = _near(_constants(lits, ["duration_minutes"]), 1)
+        ends = _near({m for c in clocks for m in (c.school_day[1], c.office_hours[1])}
+                     | _constants(lits, ["end_minute", "end_minute" + TAG]), 1)
+        lasting = _near(_constants(lits, ["duration_minutes", "duration_minutes" + TAG]), 1)
+        fixed = [d for d in dict.fromkeys([self.base_visit.duration_minutes, None, 1, 45, 60, *sorted(lasting)])
+                 if d is None or d >= 1]
+        length = self.base_visit.duration_minutes or 45
+        starts += [end - length for end in ends if 0 <= end - length < 24 * 60]  # the base's length, ending at one
+        nearest = sorted(dict.fromkeys(starts), key=lambda m: (abs(m - base_start), m))
+        # Nearest the base visit first (its length kept, its start moved least), so that a witness
+        # differs from the prepared visit only as much as it must; then lengths that end at a boundary.
+        pairs = [(start, minutes) for minutes in fixed for start in nearest]
+        pairs += [(start, end - start) for start in nearest for end in sorted(ends) if end - start >= 1]
         for day in dict.fromkeys([local.date(), *_DATES]):
-            for start in dict.fromkeys(starts):
-                durations = [self.base_visit.duration_minutes, None, 1, 45, 60, *sorted(lasting),
-                             *sorted(e - start for e in ends)]
-                for minutes in dict.fromkeys(d for d in durations if d is None or d >= 1):
-                    moment = _local(day, start, self.zone)
-                    if moment is None:
-                        continue
-                    facts = _time_facts(self.base_visit, clock, moment.astimezone(timezone.utc), minutes)
-                    if all(_holds(c, facts[c.fact]) for c in lits):
-                        return {"start": moment.isoformat(), "duration_minutes": minutes}
+            for start, minutes in dict.fromkeys(pairs):
+                moment = _local(day, start, self.zone)
+                if moment is None:
+                    continue
+                facts = _time_facts(self.base_visit, clock, moment.astimezone(timezone.utc), minutes)
+                if self.other is not None:
+                    second = _time_facts(self.base_visit, self.other, moment.astimezone(timezone.utc), minutes)
+                    facts = {**facts, **{name + TAG: value for name, value in second.items()}}
+                if all(_holds(c, facts[c.fact]) for c in lits):
+                    return {"start": moment.isoformat(), "duration_minutes": minutes}
         return None
+
+
+def _phase_lits(lits: list[Compare]) -> list[Compare]:
+    """A plugin fact found at the door (or inside) can be given only there: what its value needs."""
+    out: list[Compare] = []
+    for name in {c.fact for c in lits if c.fact in DECLARED}:
+        spec = DECLARED[name]
+        unknown = "unknown" if spec.type == "enum" else UNKNOWN
+        if spec.phase == "plan" or all(_holds(c, unknown) for c in lits if c.fact == name):
+            continue
+        out.append(Compare("arrived", "eq", 1))
+        if spec.phase == "inside":
+            out.append(Compare("meeting_room", "in", ("ground_floor", "upstairs", "child_bedroom")))
+    return out
 
 
 def _all_but_first(value: int, index: int) -> Optional[bool]:
@@ -378,9 +481,11 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
 
     A depth-first search: build a visit meeting the comparisons so far; if some rule at or above
     ``below`` fires, branch on each way of not meeting its condition (the terms of its negation's
-    DNF), and go on. Complete unless the budget runs out.
+    DNF), and go on. Complete unless the budget runs out. With a two-clock ``solver`` whose second
+    clock is ``compiled``'s, ``lits`` are under the first clock and ``compiled``'s rules under theirs.
     """
     solver = solver or Solver(compiled.clock)
+    two = solver.other is not None
     stoppers = [r for r in compiled.rules if _SEVERITY[r.rule.outcome] >= _SEVERITY[below]]
     state = {"nodes": 0, "complete": True}
 
@@ -404,7 +509,7 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
                 return None
         options, _ = min(ways, key=lambda wr: len(wr[0]))  # the most constrained rule first
         for term in sorted(options, key=len):
-            found = search(so_far + tuple(term))
+            found = search(so_far + tuple(tagged(term) if two else term))
             if found is not None:
                 return found
         return None
@@ -464,53 +569,6 @@ def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
     return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid) or rid in timed)
 
 
-def _on_clock(term: list[Compare], source: CompiledPack, target: CompiledPack, solver: Solver) -> Iterable[list[Compare]]:
-    """``term`` (of a rule of ``source``) as comparisons the target's solver can meet.
-
-    Time facts (inside the school day, evening...) are computed with a pack's clock, so when the
-    clocks differ a term's time comparisons speak of the source's hours. First, for each start and
-    length around either pack's hours that meets them on the source's clock but not on the target's
-    (nearest the base visit's first), the term's other comparisons with the time pinned as the
-    target's clock sees it; then the term as it is.
-    """
-    timed = [c for c in term if c.fact in TIME_FACTS]
-    if timed and source.clock != target.clock:
-        rest = [c for c in term if c.fact not in TIME_FACTS]
-        zone = ZoneInfo(source.clock.timezone)
-        marks, ends = {360, 1439}, set()
-        for clock in (source.clock, target.clock):
-            marks |= {*clock.school_day, *clock.office_hours, clock.evening_starts}
-            ends |= {clock.school_day[1], clock.office_hours[1]}
-        base = solver.base_visit
-        local = base.start.astimezone(zone)
-        here = local.hour * 60 + local.minute
-        length = base.duration_minutes or 45
-        # Starts near the hours, and starts at which a visit of the base's length ends near them.
-        starts = {m for m in _near(marks | {e - length for e in ends}, 1) if 0 <= m < 24 * 60}
-        candidates = []
-        for day in dict.fromkeys([local.date(), _DATES[5], _DATES[-1]]):  # its day, a Saturday, a bank holiday
-            for start in starts:
-                for minutes in dict.fromkeys([length, 1, *(e - start for e in _near(ends, 1) if e > start), None]):
-                    near = (day != local.date(), minutes is None, abs((minutes or 0) - length), abs(start - here))
-                    candidates.append((near, day, start, minutes))
-        tried: set = set()
-        for _, day, start, minutes in sorted(candidates, key=lambda c: c[0]):
-            moment = _local(day, start, zone)
-            if moment is None:
-                continue
-            at = moment.astimezone(timezone.utc)
-            there = _time_facts(base, target.clock, at, minutes)
-            if all(_holds(c, there[c.fact]) for c in timed):
-                continue  # the clocks agree here: the term as it is covers it
-            if not all(_holds(c, _time_facts(base, source.clock, at, minutes)[c.fact]) for c in timed):
-                continue
-            pins = tuple(Compare(name, "eq", there[name]) for name in TIME_FACTS)
-            if pins not in tried:
-                tried.add(pins)
-                yield rest + list(pins)
-    yield list(term)
-
-
 def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list[Difference]:
     """For each rule whose meaning changed, a visit whose outcome differs between ``old`` and
     ``new`` where the search finds one (at most one looser and one stricter visit per rule).
@@ -522,7 +580,7 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
     """
     found: list[Difference] = []
     seen: set[str] = set()
-    solvers = {"old": Solver(old.clock), "new": Solver(new.clock)}
+    solvers = {"new": Solver(old.clock, other=new.clock), "old": Solver(new.clock, other=old.clock)}
     for rule_id in changed_rules(old, new):
         for source, target, key in ((old, new, "new"), (new, old, "old")):
             try:
@@ -531,8 +589,8 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
                 continue
             if rule.rule.outcome == "permitted":
                 continue
-            for term in (t for whole in terms(rule.condition) or [] for t in _on_clock(whole, source, target, solvers[key])):
-                search = permitted(target, term, budget=budget, solver=solvers[key], below=rule.rule.outcome)
+            for term in terms(rule.condition) or []:
+                search = permitted(target, list(term), budget=budget, solver=solvers[key], below=rule.rule.outcome)
                 if search.visit is None:
                     continue
                 parsed = parse_visit(search.visit)
@@ -544,3 +602,96 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
                     found.append(Difference(rule_id, visit_json(parsed), before, after))
                     break
     return found
+
+
+@dataclass(frozen=True)
+class Loosened:
+    """A rule of ``old`` that ``new`` gives up, with a visit that shows it.
+
+    ``visit`` is decided ``old_outcome`` by ``old`` and ``new_outcome`` by ``new`` (less severe); for
+    a reminder (``reminder``), ``old`` reminds staff of ``rule`` on it and ``new`` does not. ``visit``
+    is None when the search could not decide within its budget whether the change lets anything
+    through: callers treat that as a loosening (fail closed).
+    """
+
+    rule: str
+    visit: Optional[dict]
+    old_outcome: str
+    new_outcome: Optional[str]
+    reminder: bool = False
+
+    @property
+    def decided(self) -> bool:
+        return self.visit is not None
+
+
+def loosenings(old: CompiledPack, new: CompiledPack, budget: int = 2000) -> list[Loosened]:
+    """Every rule of ``old`` that ``new`` loosens: a visit ``old`` blocks (or makes conditional)
+    that ``new`` lets through more easily, or one on which ``old`` gives a reminder that ``new``
+    does not give. One witness per rule; a rule whose search runs out of ``budget`` (nodes per DNF
+    term) or whose condition is too large to expand comes back undecided (``visit`` None).
+
+    Only rules whose meaning changed are searched: a rule ``new`` keeps unchanged fires on the same
+    visits with the same outcome, and a rule ``new`` adds can only make a decision more severe. For a
+    changed rule the search is complete over its DNF: no witness and no budget exhausted means no
+    visit meeting the old rule is decided less severely by ``new`` (within the solver's candidates:
+    see the module's docstring).
+    """
+    solver = Solver(old.clock, other=new.clock)
+    out: list[Loosened] = []
+    for rule_id in changed_rules(old, new):
+        try:
+            rule = old.rule(rule_id)
+        except KeyError:
+            continue  # a rule only the new pack has
+        outcome = rule.rule.outcome
+        dnf = terms(rule.condition)
+        if dnf is None:
+            out.append(Loosened(rule_id, None, outcome, None, outcome == "permitted"))
+            continue
+        found = (_reminder_dropped(old, new, rule_id, dnf, solver) if outcome == "permitted"
+                 else _let_through(old, new, rule_id, dnf, solver, budget))
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver: Solver, budget: int) -> Optional[Loosened]:
+    outcome = old.rule(rule_id).rule.outcome
+    undecided = False
+    for term in dnf:
+        search = permitted(new, term, budget=budget, solver=solver, below=outcome)
+        if search.visit is None:
+            undecided |= not search.complete
+            continue
+        parsed = parse_visit(search.visit)
+        before, after = _outcome(old, flatten(parsed, old.clock)), _outcome(new, flatten(parsed, new.clock))
+        if _SEVERITY[after] < _SEVERITY[before]:
+            return Loosened(rule_id, visit_json(parsed), before, after)
+        undecided = True  # never a wrong claim: a visit that does not show it proves nothing
+    return Loosened(rule_id, None, outcome, None) if undecided else None
+
+
+def _reminder_dropped(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver: Solver) -> Optional[Loosened]:
+    try:
+        kept = new.rule(rule_id)
+    except KeyError:
+        kept = None
+    if kept is None:
+        ways: Optional[list] = [[]]
+    else:
+        ways = terms(negate(kept.condition))
+        if ways is None:
+            return Loosened(rule_id, None, "permitted", None, True)
+        ways = [tagged(w) if solver.other is not None else w for w in ways]
+    reminder = old.rule(rule_id)
+    for term in dnf:
+        for way in ways:
+            found = solver.meeting(list(term) + list(way))
+            if found is None:
+                continue
+            parsed = parse_visit(found)
+            if reminder.holds(flatten(parsed, old.clock)) and not (kept and kept.holds(flatten(parsed, new.clock))):
+                return Loosened(rule_id, visit_json(parsed), _outcome(old, flatten(parsed, old.clock)),
+                                _outcome(new, flatten(parsed, new.clock)), True)
+    return None

@@ -21,6 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ._errors import InputError, Problem
+from ._yaml_messages import plain, use_start
 
 Path_ = tuple  # a path into loaded data: keys and list indexes
 
@@ -185,10 +186,10 @@ def _load(loader, text: str, file: str) -> Loaded:
         line, col = _mark(exc.mark)
         raise InputError(Problem(file, line, col, exc.message)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # In plain words with the fix (_yaml_messages); a quote never closed is shown where it opens.
+        mark = (exc.context_mark if use_start(exc.problem) else None) or exc.problem_mark or exc.context_mark
         line, col = _mark(mark) if mark else (None, None)
-        what = exc.problem or exc.context or "not valid YAML"
-        raise _malformed(Problem(file, line, col, f"not valid YAML: {what}")) from None
+        raise _malformed(Problem(file, line, col, f"not valid YAML: {plain(exc.problem, exc.context)}")) from None
     except yaml.YAMLError as exc:
         raise _malformed(Problem(file, None, None, f"not valid YAML: {exc}")) from None
     finally:

@@ -306,7 +306,8 @@ def pack_data(draw, rule_lists=None) -> dict:
     """A rule pack as YAML would give it: metadata with drawn hours, then the drawn rules (one to
     eight of any kind unless ``rule_lists`` says otherwise)."""
     drawn = draw(rule_lists if rule_lists is not None else st.lists(rules(), min_size=1, max_size=8))
-    data = {"id": "generated", "school": "Generated School", "document": "Generated Policy", "version": "1"}
+    data = {"id": "generated", "school": "Generated School", "document": "Generated Policy", "version": "1",
+            "source": "generated.txt"}
     if draw(st.booleans()):
         data.update(school_day=_hours(draw), office_hours=_hours(draw), evening_starts=draw(clock_times))
     # A rule no visit can meet (a purpose it also excepts, say) makes the pack one that loading
@@ -331,7 +332,8 @@ def generated_source(data: dict) -> str:
 def rule_packs(rule_lists=None):
     """Valid packs, each as ``(PackBase, its source text, its YAML data)``."""
     return pack_data(rule_lists).map(
-        lambda data: (parse_pack(from_mapping(data, "<generated pack>")), generated_source(data), data)
+        lambda data: (parse_pack(from_mapping(data, "<generated pack>"), source=generated_source(data)),
+                      generated_source(data), data)
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from policyengine import check
@@ -38,6 +39,7 @@ def test_verbose_shows_what_a_failing_example_got(tmp_path, capsys):
     pack = tmp_path / "tcat.yaml"
     text = (ROOT / "schools" / "tcat.yaml").read_text(encoding="utf-8")
     pack.write_text(text.replace("    minutes: 20\n", "    minutes: 15\n"), encoding="utf-8")
+    shutil.copytree(ROOT / "schools" / "sources", tmp_path / "sources")  # a pack is used with its policy text
     assert main(["test", str(pack), "-v"]) == 1
     captured = capsys.readouterr()
     assert re.search(

@@ -7,12 +7,13 @@ show`` output is asserted as exact text: it is what a policy lead reads to see t
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from policyengine import InputError, Registry, check, hookimpl, load_pack
+from policyengine import InputError, PluginError, Registry, check, hookimpl, load_pack
 from policyengine._cli_show import render_show, show_data
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
@@ -65,6 +66,7 @@ rules:
     outcome: conditional
     message: Take a school phone.
     citation: {section: A2, quote: Always take a school phone.}
+loosens: {plan: the school office records every visit plan in its own diary}
 """
 
 
@@ -83,9 +85,16 @@ def packs(tmp_path):
 
     def make(**texts: str) -> Registry:
         paths = []
+        (tmp_path / "sources").mkdir(exist_ok=True)
         for name, text in texts.items():
             path = tmp_path / f"{name}.yaml"
-            path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+            text = textwrap.dedent(text).lstrip()
+            # Each pack's policy text: its quotes (these tests are about inheritance, not quotes).
+            quotes = re.findall(r"quote: (.*?)\}?$", text, re.M)
+            (tmp_path / "sources" / f"{name}.txt").write_text("\n".join(quotes) + "\n", encoding="utf-8")
+            if "\nsource:" not in text:
+                text += f"source: {name}.txt\n"  # last, so that the lines of everything above stay put
+            path.write_text(text, encoding="utf-8")
             paths.append(path)
         registry = Registry(entry_points=False)
         registry.register(Files(*paths), name="trust-plugin")
@@ -161,23 +170,24 @@ def redefine(text: str) -> str:
 )
 def test_inheritance_mistakes_are_named_where_they_are(packs, school, expected):
     registry = packs(trust=TRUST, school=school)
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(PluginError) as caught:  # the packs come from a plugin: its pack cannot be used
         load_pack("school", registry=registry)
     assert [str(p) for p in caught.value.problems] == [expected.format(dir=packs.dir)]
+    assert str(caught.value).startswith(f"rule pack 'school' from plugin trust-plugin cannot be used ({packs.dir}/school.yaml): ")
 
 
 def test_a_loop_of_extends_is_an_error_naming_the_loop(packs):
     a = "id: a\nextends: b\nschool: A\ndocument: A\nversion: '1'\nrules: []\n"
     b = "id: b\nextends: a\nschool: B\ndocument: B\nversion: '1'\nrules: []\n"
     registry = packs(a=a, b=b)
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(PluginError) as caught:
         load_pack("a", registry=registry)
     assert [str(p) for p in caught.value.problems] == [
         f"{packs.dir}/a.yaml:2:1: cannot extend 'b': it has 1 problem(s), below",
         f"{packs.dir}/b.yaml:2:1: 'extends: a' makes a loop of packs extending each other (a -> b -> a)",
     ]
     selfish = packs(c="id: c\nextends: c\nschool: C\ndocument: C\nversion: '1'\nrules: []\n")
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(PluginError) as caught:
         load_pack("c", registry=selfish)
     assert [str(p) for p in caught.value.problems] == [
         f"{packs.dir}/c.yaml:2:1: 'extends: c' makes a loop of packs extending each other (c -> c)"
@@ -186,7 +196,7 @@ def test_a_loop_of_extends_is_an_error_naming_the_loop(packs):
 
 def test_a_problem_in_the_parent_is_shown_at_the_child_s_extends_and_where_it_is(packs):
     registry = packs(trust=TRUST.replace("any_of: [headteacher, dsl]", "any_of: [headteacher, caretaker]"), school=SCHOOL)
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(PluginError) as caught:
         load_pack("school", registry=registry)
     first, second = (str(p) for p in caught.value.problems)
     assert first == f"{packs.dir}/school.yaml:2:1: cannot extend 'trust': it has 1 problem(s), below"
@@ -200,6 +210,9 @@ def test_show_prints_the_effective_pack_with_origins_conditions_and_citations(pa
         school: Example Primary School, School Home Visits Procedure (pack 2)
         file:    {packs.dir}/school.yaml (plugin trust-plugin)
         extends: trust (overrides authorised; removes plan)
+        loosens: rule 'plan' of 'trust' is loosened, as declared (the school office records every visit plan
+                 in its own diary): a visit 'trust' decides conditional is permitted under 'school', for
+                 example the fully prepared visit with {{"visit_plan_lodged": false}}
         hours:   school day 08:45-15:15, office 08:00-16:00, evening from 18:00 (Europe/London)
         digest:  {school.digest}
 
@@ -228,6 +241,10 @@ def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
     registry = packs(trust=TRUST, school=SCHOOL)
     data = show_data(load_pack("school", registry=registry), registry)
     assert data["extends"] == "trust" and data["overrides"] == ["authorised"] and data["removes"] == ["plan"]
+    (loosened,) = data["loosens"]  # the declared loosening, with its witness and both outcomes
+    assert loosened["rule"] == "plan" and loosened["reason"].startswith("the school office records")
+    assert (loosened["parent_outcome"], loosened["outcome"]) == ("conditional", "permitted")
+    assert loosened["witness"]["visit_plan_lodged"] is False
     assert data["plugin"] == "trust-plugin"
     authorised = data["rules"][0]
     assert authorised == {
@@ -262,3 +279,62 @@ def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
     assert err.startswith("policyengine show: unknown school 'no-such-pack'") and err.count("\n") == 1
     assert main(["show", str(tmp_path / "missing.yaml")]) == 2
     assert capsys.readouterr().err == f"{tmp_path}/missing.yaml: file not found\n"
+
+
+# -- tighten-only: what the search cannot decide, and declarations that are not needed ---------------
+
+STRICTER = SCHOOL.replace("loosens: {plan: the school office records every visit plan in its own diary}\n", "").replace(
+    "overrides: [authorised]", "overrides: [authorised, pairs]").replace("removes: [plan]\n", "") + """\
+  - id: pairs
+    kind: pairing
+    min_staff: 3
+    outcome: blocked
+    message: Go in threes.
+    citation: {section: A3, quote: Three staff go on every visit.}
+"""
+
+
+def test_a_stricter_school_pack_loads_without_declaring_anything(packs):
+    school = load_pack("school", registry=packs(trust=TRUST, school=STRICTER))
+    assert school.rule("pairs").min_staff == 3 and school.loosened == ()
+
+
+def test_when_the_search_cannot_decide_within_its_budget_the_change_is_refused_unless_declared(packs, monkeypatch):
+    from policyengine import _inherit
+
+    monkeypatch.setattr(_inherit, "BUDGET", 1)  # too small to follow the school's stricter rule
+    with pytest.raises(PluginError) as caught:
+        load_pack("school", registry=packs(trust=TRUST, school=STRICTER))
+    assert [p.message for p in caught.value.problems] == [
+        f"rule '{rule}' of 'trust': the search could not show within its budget that this change lets through no "
+        f"visit 'trust' stops, so it is refused unless declared; list '{rule}' under 'loosens' with the reason, or "
+        f"keep the rule as in 'trust'"
+        for rule in ("authorised", "pairs")  # both overrides need the search to branch, past a budget of 1
+    ]
+    declared = packs(trust=TRUST, school=STRICTER + "loosens: {pairs: three staff, authorised: the head only}\n")
+    said = load_pack("school", registry=declared).loosened
+    assert [d.rule for d in said] == ["pairs", "authorised"] and not any(d.found.decided for d in said)
+    assert said[0].said("trust", "school").endswith("the search could not finish, so there is no example")
+
+
+def test_a_declared_loosening_that_loosens_nothing_is_a_warning(packs, monkeypatch, capsys):
+    from policyengine import _plugins
+    from policyengine._cli import main
+
+    registry = packs(trust=TRUST, school=STRICTER + "loosens: {pairs: we think we loosened it}\n")
+    monkeypatch.setattr(_plugins, "_default", registry)
+    assert main(["lint", "--strict", str(packs.dir / "school.yaml")]) == 1
+    (said,) = [line for line in capsys.readouterr().out.splitlines() if "declared loosened" in line]
+    assert said.endswith(
+        "warning: rule 'pairs' of 'trust' is declared loosened (we think we loosened it), but no visit is decided more "
+        "loosely; remove it from 'loosens'"
+    )
+
+
+def test_loosens_names_only_the_parent_s_rules_and_only_in_a_pack_that_extends(packs, tmp_path):
+    with pytest.raises(PluginError) as caught:
+        load_pack("school", registry=packs(trust=TRUST, school=SCHOOL.replace("{plan:", "{plans:")))
+    assert [p.message for p in caught.value.problems] == ["'plans' is listed under 'loosens' but is not a rule of 'trust'"]
+    with pytest.raises(PluginError) as caught:
+        load_pack("trust", registry=packs(trust=TRUST + "loosens: {pairs: why}\n"))
+    assert [p.message for p in caught.value.problems] == ["'loosens' is for a pack that extends another; remove it"]

@@ -285,7 +285,8 @@ def test_a_lone_visit_agreement_covers_any_number_short_of_min_staff():
 
     rule = {"id": "three", "kind": "pairing", "min_staff": 3, "lone_agreed_by": ["headteacher"], "outcome": "blocked",
             "message": "m", "citation": {"section": "s", "quote": "q"}}
-    pack = parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "rules": [rule]}, "p"))
+    pack = parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt",
+                                    "rules": [rule]}, "p"), source="q")
     from policyengine._decide import decide, parse_visit
 
     member = visit()["staff"][0]

@@ -80,8 +80,10 @@ def test_an_inherited_timed_section_cites_the_pack_it_comes_from(tmp_path):
     from policyengine import Monitor
 
     child = tmp_path / "academy.yaml"
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "academy.txt").write_text("Academy Visiting Procedure. The trust's policy applies.\n")
     child.write_text("id: academy\nschool: An Academy of the Trust\ndocument: Academy Visiting Procedure\nversion: '1'\n"
-                     "extends: tcat\nrules: []\n")
+                     "source: academy.txt\nextends: tcat\nrules: []\n")
     pack = load_pack(child)
     assert pack.timed == load_pack("tcat").timed
     monitor = Monitor(pack, engine="python")

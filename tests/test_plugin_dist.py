@@ -73,7 +73,7 @@ def _site_dirs() -> list[str]:
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory) -> Env:
     root = tmp_path_factory.mktemp("plugin-env")
-    source = root / "policyengine-northfield"
+    source = root / "northfield-home-visits"
     shutil.copytree(DIST, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     target = root / "venv"
     venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(target)
@@ -92,7 +92,7 @@ def plugin_env(tmp_path_factory) -> Env:
 def test_pip_installed_a_distribution_with_an_entry_point_into_the_new_environment(plugin_env):
     shown = plugin_env.run(
         "-c",
-        "import importlib.metadata as m, json; d = m.distribution('policyengine-northfield');"
+        "import importlib.metadata as m, json; d = m.distribution('northfield-home-visits');"
         "import policyengine_northfield as p;"
         "print(json.dumps({'version': d.version, 'eps': [(e.group, e.name, e.value) for e in d.entry_points],"
         " 'file': p.__file__}))",
@@ -178,18 +178,18 @@ def test_the_command_line_checks_lists_shows_and_lints_the_plugin(plugin_env, tm
     assert TRUST in packs
 
     plugins = plugin_env.cli("plugins").stdout
-    assert "northfield: policyengine-northfield 0.1.0\n  rule kinds: visit_length\n" in plugins
+    assert "northfield: northfield-home-visits 0.1.0\n  rule kinds: visit_length\n" in plugins
     assert f"  packs: {SCHOOL}, {TRUST}\n  listens to decisions\n" in plugins
     listed = json.loads(plugin_env.cli("plugins", "--format", "json").stdout)
     mine = next(p for p in listed if p["name"] == "northfield")
     assert mine == {
-        "name": "northfield", "builtin": False, "distribution": "policyengine-northfield", "version": "0.1.0",
-        "kinds": ["visit_length"], "packs": [SCHOOL, TRUST], "listens": True,
+        "name": "northfield", "builtin": False, "distribution": "northfield-home-visits", "version": "0.1.0",
+        "kinds": ["visit_length"], "packs": [SCHOOL, TRUST], "facts": [], "listens": True, "problems": [],
     }
 
     shown = plugin_env.cli("show", SCHOOL).stdout
     assert shown.startswith(f"{SCHOOL}: Oak Hill Primary School, Home Visits Procedure (pack 3)\n")
-    assert "(plugin northfield (from policyengine-northfield 0.1.0))" in shown
+    assert "(plugin northfield (from northfield-home-visits 0.1.0))" in shown
     assert f"extends: {TRUST} (overrides authorised, record-visit)" in shown
     assert f"visit-length  [conditional]  kind visit_length, from {TRUST}\n" in shown
     assert f"authorised  [conditional]  kind authorisation, own, overrides {TRUST}\n" in shown

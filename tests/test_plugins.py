@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -25,6 +26,7 @@ from policyengine import (
     Registry,
     Rule,
     Visit,
+    VisitFact,
     VisitSummary,
     available_packs,
     check,
@@ -111,9 +113,18 @@ def registry(*plugins) -> Registry:
     return Registry(plugins=plugins, entry_points=False)
 
 
+def messages(reg: Registry) -> list[str]:
+    """What is wrong with the registry's plugins, as ``policyengine plugins`` lists it."""
+    return [p.message for p in reg.problems()]
+
+
 def pack_data(pack_id: str = "plugged", *rules: dict, **meta) -> dict:
-    return {"id": pack_id, "school": "Plugged School", "document": "Plugged Policy", "version": "1", **meta,
-            "rules": list(rules) or [LENGTH_RULE]}
+    """A pack as data; its policy text is tests/sources/plugged.txt, in the test plugins' folder."""
+    return {"id": pack_id, "school": "Plugged School", "document": "Plugged Policy", "version": "1",
+            "source": "plugged.txt", **meta, "rules": list(rules) or [LENGTH_RULE]}
+
+
+PLUGGED_TEXT = Path(__file__).parent / "sources" / "plugged.txt"
 
 
 LENGTH_RULE = {
@@ -135,7 +146,14 @@ LONG = visit(ONE_STAFF, {"duration_minutes": 60})
 
 
 def write(path: Path, text: str) -> Path:
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    """A pack file, with its policy text beside it in sources/ (added last when the pack names none,
+    so that the lines above stay put)."""
+    text = textwrap.dedent(text).lstrip()
+    if "source" not in text:
+        text += "source: plugged.txt\n"
+    (path.parent / "sources").mkdir(exist_ok=True)
+    (path.parent / "sources" / "plugged.txt").write_text(PLUGGED_TEXT.read_text())
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -205,7 +223,7 @@ class BadTrigger(VisitLength):
         return {"text": "staff_count < 2", "unknown fact": {"fact": "nonsense", "eq": 1}, "tree": ("not", "a tree")}[self.returns]
 
 
-BAD_TRIGGER = "rule kind 'bad_trigger' (tests.test_plugins.BadTrigger) failed in trigger() for rule 'bad': "
+BAD_TRIGGER = "<pack 0 from plugin tests.test_plugins.Packs>: rule kind 'bad_trigger' (tests.test_plugins.BadTrigger) failed in trigger() for rule 'bad': "
 
 
 @pytest.mark.parametrize(
@@ -271,8 +289,10 @@ def test_a_kind_validator_that_raises_something_other_than_value_error_is_named(
     with pytest.raises(PluginError) as caught:
         load_pack(pack, registry=registry(Kinds(Fussy)))
     message = str(caught.value)
-    assert message.startswith(f"{pack}: validating the pack raised KeyError(45) at {__file__}:")
+    # At the rule (the JSON pack is one line): the rule whose kind broke is found and named.
+    assert message.startswith(f"{pack}:1:") and f": rule 'visit-length': validating it raised KeyError(45) at {__file__}:" in message
     assert message.endswith("a rule kind's validators must raise ValueError with a message for the pack's author")
+    assert [p.line for p in caught.value.problems] == [1]
 
 
 @pytest.mark.parametrize(
@@ -288,9 +308,9 @@ def test_a_kind_validator_that_raises_something_other_than_value_error_is_named(
 def test_hook_policyengine_rule_kinds_invalid_returns_are_named(returned, said):
     plugin = Kinds()
     plugin.kinds = returned
-    with pytest.raises(PluginError) as caught:
-        registry(plugin).kinds()
-    assert str(caught.value) == f"plugin tests.test_plugins.Kinds: {said}"
+    reg = registry(plugin)
+    assert "pairing" in reg.kinds()  # the built-in kinds are still there
+    assert messages(reg) == [f"plugin tests.test_plugins.Kinds: {said}"]
 
 
 def test_a_kind_must_define_trigger_and_a_usable_name():
@@ -300,40 +320,47 @@ def test_a_kind_must_define_trigger_and_a_usable_name():
     class BadName(VisitLength):
         kind: Literal["Visit-Length"]
 
-    with pytest.raises(PluginError) as caught:
-        registry(Kinds(NoTrigger)).kinds()
-    assert str(caught.value) == (
+    reg = registry(Kinds(NoTrigger, VisitLength))
+    assert "no_trigger" not in reg.kinds() and "visit_length" in reg.kinds()  # only the broken kind is withdrawn
+    assert messages(reg) == [
         "plugin tests.test_plugins.Kinds: rule kind 'no_trigger' "
         "(tests.test_plugins.test_a_kind_must_define_trigger_and_a_usable_name.<locals>.NoTrigger) does not define trigger()"
-    )
-    with pytest.raises(PluginError, match=r"rule kind 'Visit-Length' \(.*BadName\) needs a name of lower-case letters"):
-        registry(Kinds(BadName)).kinds()
+    ]
+    (said,) = messages(registry(Kinds(BadName)))
+    assert re.search(r"rule kind 'Visit-Length' \(.*BadName\) needs a name of lower-case letters", said)
 
 
 def test_a_duplicate_kind_name_is_an_error_naming_both_sources():
     class Pairing(VisitLength):
         kind: Literal["pairing"]
 
-    with pytest.raises(PluginError) as caught:
-        registry(Kinds(Pairing)).kinds()
-    assert str(caught.value) == (
+    reg = registry(Kinds(Pairing))
+    assert reg.kinds()["pairing"].__module__ == "policyengine.rules.pairing"  # a built-in kind keeps its name
+    assert messages(reg) == [
         "rule kind 'pairing' is defined twice: policyengine.rules.pairing.Pairing by plugin policyengine.rules "
         "(built in) and tests.test_plugins.test_a_duplicate_kind_name_is_an_error_naming_both_sources.<locals>.Pairing "
-        "by plugin tests.test_plugins.Kinds"
-    )
+        "by plugin tests.test_plugins.Kinds; the built-in one is kept"
+    ]
 
     class Other(VisitLength):
         kind: Literal["visit_length"]
 
-    reg = Registry(entry_points=False, builtins=False)
+    reg = Registry(entry_points=False)
     reg.register(Kinds(VisitLength), name="first")
     reg.register(Kinds(Other), name="second")
-    with pytest.raises(PluginError) as caught:
-        reg.kinds()
-    assert str(caught.value) == (
+    reg.register(Packs(pack_data("plugged")), name="packs")
+    said = (
         "rule kind 'visit_length' is defined twice: tests.test_plugins.VisitLength by plugin first and "
-        "tests.test_plugins.test_a_duplicate_kind_name_is_an_error_naming_both_sources.<locals>.Other by plugin second"
+        "tests.test_plugins.test_a_duplicate_kind_name_is_an_error_naming_both_sources.<locals>.Other by plugin second; "
+        "neither is used until one is renamed"
     )
+    assert "visit_length" not in reg.kinds() and messages(reg) == [said, said]
+    # The packs that use the kind are unavailable, saying why; every other pack still decides.
+    with pytest.raises(PluginError) as caught:
+        load_pack("plugged", registry=reg)
+    assert [p.message for p in caught.value.problems] == [f"rule kind 'visit_length' is unavailable: {said}"]
+    for engine in ENGINES:
+        assert check(LONG, school="tcat", engine=engine, registry=reg, today=TODAY).outcome.value == "conditional"
 
 
 # -- policyengine_rule_packs --------------------------------------------------------------------------
@@ -360,11 +387,12 @@ def test_hook_policyengine_rule_packs_data_is_addressable_by_id():
 
 def test_a_pack_given_as_data_is_validated_and_its_problems_named():
     bad = pack_data("plugged", dict(LENGTH_RULE, max_minutes=0))
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(PluginError) as caught:
         load_pack("plugged", registry=registry(Kinds(VisitLength), Packs(bad)))
     assert [str(p) for p in caught.value.problems] == [
         "<pack 0 from plugin tests.test_plugins.Packs>: rule 'visit-length': 'max_minutes' must be more than 0, not 0"
     ]
+    assert str(caught.value).startswith("rule pack 'plugged' from plugin tests.test_plugins.Packs cannot be used")
 
 
 @pytest.mark.parametrize(
@@ -378,27 +406,27 @@ def test_a_pack_given_as_data_is_validated_and_its_problems_named():
     ],
 )
 def test_hook_policyengine_rule_packs_invalid_returns_are_named(item, said):
-    with pytest.raises(PluginError) as caught:
-        registry(Packs(item)).packs()
-    assert str(caught.value) == f"plugin tests.test_plugins.Packs{said}"
+    reg = registry(Packs(item, pack_data("plugged", BLOCK_LONE)))
+    assert messages(reg) == [f"plugin tests.test_plugins.Packs{said}"]
+    # The pack that cannot be used is left out; the plugin's other pack and the built-ins still decide.
+    assert {"plugged", "tcat"} <= set(reg.packs())
+    assert check(visit(ONE_STAFF), school="plugged", registry=reg, today=TODAY).outcome.value == "blocked"
 
 
 def test_hook_policyengine_rule_packs_refuses_a_loaded_pack_and_says_why(tmp_path):
     loaded = load_pack(write(tmp_path / "p.yaml", json.dumps(pack_data("plugged", BLOCK_LONE))), registry=registry())
-    with pytest.raises(PluginError) as caught:
-        registry(Packs(loaded)).packs()
-    assert str(caught.value) == (
+    assert messages(registry(Packs(loaded))) == [(
         "plugin tests.test_plugins.Packs: policyengine_rule_packs() returned a loaded pack ('plugged'); return its "
         "file or its data instead, so that it is validated against the rule kinds of the registry that loads it"
-    )
+    )]
 
 
 def test_hook_policyengine_rule_packs_not_a_list_is_named():
     plugin = Packs()
     plugin.packs = "pack.yaml"
-    with pytest.raises(PluginError) as caught:
-        registry(plugin).packs()
-    assert str(caught.value) == "plugin tests.test_plugins.Packs: policyengine_rule_packs() returned 'pack.yaml'; return a list"
+    assert messages(registry(plugin)) == [
+        "plugin tests.test_plugins.Packs: policyengine_rule_packs() returned 'pack.yaml'; return a list"
+    ]
 
 
 def test_a_duplicate_pack_id_is_an_error_naming_both_sources(tmp_path):
@@ -407,19 +435,25 @@ def test_a_duplicate_pack_id_is_an_error_naming_both_sources(tmp_path):
     reg = Registry(entry_points=False)
     reg.register(Packs(one), name="trust-plugin")
     reg.register(Packs(two), name="school-plugin")
-    with pytest.raises(PluginError) as caught:
-        reg.packs()
-    assert str(caught.value) == (
-        f"rule pack 'plugged' is provided twice: {one} by plugin trust-plugin and {two} by plugin school-plugin"
-    )
+    said = (f"rule pack 'plugged' is provided twice: {one} by plugin trust-plugin and {two} by plugin school-plugin; "
+            "neither is used until one is renamed")
+    assert messages(reg) == [said, said]
+    with pytest.raises(PluginError) as caught:  # the id is unavailable from either, whatever the order
+        load_pack("plugged", registry=reg)
+    assert str(caught.value) == said
+    for engine in ENGINES:  # every other pack still decides
+        assert check(LONG, school="tcat", engine=engine, registry=reg, today=TODAY).outcome.value == "conditional"
     reg = Registry(entry_points=False)
     reg.register(Packs(one), name="files")
     reg.register(Packs(pack_data("plugged", BLOCK_LONE)), name="data")
-    with pytest.raises(PluginError) as caught:
-        reg.packs()
-    assert str(caught.value) == (
-        f"rule pack 'plugged' is provided twice: {one} by plugin files and <pack 0 from plugin data> by plugin data"
+    assert messages(reg)[0] == (
+        f"rule pack 'plugged' is provided twice: {one} by plugin files and <pack 0 from plugin data> by plugin data; "
+        "neither is used until one is renamed"
     )
+    # A plugin's pack with a built-in pack's id: the built-in keeps it.
+    reg = registry(Packs(write(tmp_path / "tcat.yaml", json.dumps(pack_data("tcat", BLOCK_LONE)))))
+    assert load_pack("tcat", registry=reg).school == "The Consortium Academy Trust"
+    assert messages(reg)[0].endswith("; the built-in one is kept")
 
 
 class Nosy:
@@ -435,13 +469,153 @@ class Nosy:
 def test_a_plugin_pack_may_not_call_back_into_the_registry_while_packs_are_collected():
     nosy = Nosy()
     nosy.reg = registry(nosy)
-    with pytest.raises(PluginError) as caught:
-        nosy.reg.packs()
-    assert str(caught.value) == (
-        "plugin tests.test_plugins.Nosy raised in policyengine_rule_packs(): PluginError(\"a plugin asked for the "
+    assert messages(nosy.reg) == [
+        "plugin tests.test_plugins.Nosy: policyengine_rule_packs() raised PluginError(\"a plugin asked for the "
         "registry's packs while policyengine_rule_packs was being called; a hook must not call back into "
-        "policyengine\")"
+        "policyengine\"); its packs are unavailable"
+    ]
+
+
+# -- policyengine_visit_facts ------------------------------------------------------------------------
+
+
+class Facts:
+    """A plugin adding visit facts."""
+
+    def __init__(self, *facts):
+        self.facts = list(facts)
+
+    @hookimpl
+    def policyengine_visit_facts(self):
+        return self.facts
+
+
+WEATHER = VisitFact("weather_warning", "enum", "the weather warning in force where the visit is",
+                    values=("none", "yellow", "amber", "red"))
+DEVICE = VisitFact("lone_worker_device", "bool", "every member of staff carries a lone-worker alarm")
+DOGS = VisitFact("dogs_loose", "bool", "dogs are loose in the front garden", phase="door")
+
+
+class LoneWorker(Rule):
+    """A lone visit needs a lone-worker alarm: a plugin kind testing a plugin fact."""
+
+    kind: Literal["lone_worker"]
+
+    def trigger(self, clock):
+        return {"all": [{"fact": "staff_count", "lt": 2}, {"fact": "lone_worker_device", "ne": True}]}
+
+    def suggest_remedy(self, visit):
+        return {"facts": {**(visit.get("facts") or {}), "lone_worker_device": True}}
+
+
+WEATHER_RULE = {"id": "weather", "kind": "condition", "when": {"fact": "weather_warning", "in": ["amber", "red"]},
+                "outcome": "blocked", "message": "No visits under an amber or red warning.",
+                "citation": {"section": "3. Before the visit", "quote": "Staff never visit alone."}}
+DEVICE_RULE = {"id": "device", "kind": "lone_worker", "outcome": "conditional", "message": "Take a lone-worker alarm.",
+               "citation": {"section": "3. Before the visit", "quote": "Staff never visit alone."}}
+
+
+class Other:
+    """A second plugin declaring one of the same facts, differently."""
+
+    @hookimpl
+    def policyengine_visit_facts(self):
+        return [VisitFact("weather_warning", "bool", "it is windy")]
+
+
+def facts_registry(*extra):
+    return registry(Facts(WEATHER, DEVICE, DOGS), Kinds(LoneWorker), Packs(pack_data("plugged", WEATHER_RULE, DEVICE_RULE)), *extra)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hook_policyengine_visit_facts_adds_facts_that_a_plugin_kind_and_the_condition_kind_test(engine):
+    reg = facts_registry()
+    assert set(reg.facts()) == {"weather_warning", "lone_worker_device", "dogs_loose"}
+
+    def decide(v):
+        return check(v, school="plugged", engine=engine, registry=reg, today=TODAY)
+
+    lone = visit(ONE_STAFF)
+    not_known = decide(lone)  # not given is "not known": the alarm is asked for, never assumed
+    assert not_known.outcome.value == "conditional"
+    (finding,) = not_known.findings
+    assert finding.rule == "device" and finding.remedy == {"facts": {"lone_worker_device": True}}
+    assert decide(merge_patch(lone, finding.remedy)).outcome.value == "permitted"
+    assert decide(visit(ONE_STAFF, {"facts": {"lone_worker_device": True, "weather_warning": "red"}})).outcome.value == "blocked"
+    assert decide(visit(ONE_STAFF, {"facts": {"lone_worker_device": True, "weather_warning": "yellow"}})).outcome.value == "permitted"
+    assert policyengine.combined_remedy(lone, school="plugged", engine=engine, registry=reg, today=TODAY) == finding.remedy
+
+
+def test_hook_policyengine_visit_facts_values_are_checked_like_built_in_facts(tmp_path, monkeypatch):
+    from policyengine._cli import main
+
+    monkeypatch.setattr(_plugins, "_default", facts_registry())
+    visit_file = tmp_path / "visit.yaml"
+    visit_file.write_text(
+        "purpose: attendance\nstart: '2026-11-23T10:00'\nstaff: [{role: attendance_officer}]\n"
+        "facts:\n  weather_warning: purple\n  lone_worker_device: yes\n  lone_worker_devise: true\n  dogs_loose: true\n"
     )
+    with pytest.raises(InputError) as caught:
+        policyengine.load_visit(visit_file)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{visit_file}:5:3: 'facts.weather_warning' cannot be 'purple'; it must be one of: none, yellow, amber, red",
+        f"{visit_file}:6:3: 'facts.lone_worker_device' must be true or false, not 'yes'",
+        f"{visit_file}:7:3: unknown fact 'lone_worker_devise' in 'facts'; did you mean 'lone_worker_device'? (the facts "
+        "plugins add here: dogs_loose, lone_worker_device, weather_warning)",
+        f"{visit_file}:8:3: 'facts.dogs_loose' is found at the door: give it with on_arrival, once staff are there",
+    ]
+    assert main(["check", str(visit_file), "--school", "plugged"]) == 2
+    # A registry without the plugin knows none of them.
+    with pytest.raises(InputError, match=r"unknown fact 'weather_warning' in 'facts' \(no plugin adds visit facts here\)"):
+        check(visit({"facts": {"weather_warning": "red"}}), school="tcat", registry=registry(), today=TODAY)
+
+
+def test_hook_policyengine_visit_facts_a_pack_may_test_only_the_facts_its_registry_declares(tmp_path):
+    facts_registry().facts()  # declared in this process by another registry...
+    pack = write(tmp_path / "weather.yaml", json.dumps(pack_data("plugged", WEATHER_RULE)))
+    with pytest.raises(InputError) as caught:  # ...but not by this one
+        load_pack(pack, registry=registry())
+    assert [p.message for p in caught.value.problems] == [
+        "rule 'weather' tests the fact 'weather_warning', which no plugin here adds (policyengine facts lists the facts)"
+    ]
+
+
+def test_hook_policyengine_visit_facts_invalid_declarations_are_named():
+    reg = registry(Facts(VisitFact("staff_count", "int", "clash"), VisitFact("Bad Name", "bool", "x"),
+                         VisitFact("mood", "colour", "x"), "not a fact", WEATHER), Other())
+    assert reg.facts() == {}
+    assert messages(reg) == [
+        "plugin tests.test_plugins.Facts: fact 'staff_count' is a built-in fact's name (or reserved); choose another",
+        "plugin tests.test_plugins.Facts: fact name 'Bad Name' must be lower-case letters, digits and _, starting with a letter",
+        "plugin tests.test_plugins.Facts: fact 'mood': type must be 'bool', 'int' or 'enum', not 'colour'",
+        "plugin tests.test_plugins.Facts: policyengine_visit_facts() returned 'not a fact', which is not a policyengine.VisitFact",
+        "visit fact 'weather_warning' is declared twice, differently: enum (the weather warning in force where the visit is) "
+        "by plugin tests.test_plugins.Facts and bool (it is windy) by plugin tests.test_plugins.Other; neither is used "
+        "until one is renamed",
+    ] + ["visit fact 'weather_warning' is declared twice, differently: enum (the weather warning in force where the "
+         "visit is) by plugin tests.test_plugins.Facts and bool (it is windy) by plugin tests.test_plugins.Other; "
+         "neither is used until one is renamed"]
+
+
+def test_hook_policyengine_visit_facts_one_name_has_one_meaning_in_a_program():
+    first = registry(Facts(VisitFact("kettle_on", "bool", "the kettle is on")))
+    assert set(first.facts()) == {"kettle_on"}
+    second = registry(Facts(VisitFact("kettle_on", "int", "cups of tea offered")))
+    assert second.facts() == {} and messages(second) == [
+        "plugin tests.test_plugins.Facts: visit fact 'kettle_on' is declared differently by another registry in this "
+        "program (bool, 'the kettle is on'); one name has one meaning"
+    ]
+    assert set(first.facts()) == {"kettle_on"}  # the first registry's packs and visits are unaffected
+
+
+def test_the_facts_command_lists_the_facts_plugins_add(monkeypatch, capsys):
+    from policyengine._cli import main
+
+    monkeypatch.setattr(_plugins, "_default", facts_registry())
+    assert main(["facts"]) == 0
+    out = capsys.readouterr().out
+    assert "weather_warning              one of none|yellow|amber|red|unknown (plan; from plugin tests.test_plugins.Facts)\n" in out
+    assert "dogs_loose                   bool (door; from plugin tests.test_plugins.Facts)\n" in out
 
 
 # -- policyengine_decision_made -----------------------------------------------------------------------
@@ -567,12 +741,11 @@ def test_policyengine_register_adds_to_the_default_registry(monkeypatch):
 
 def test_hooks_that_raise_are_named():
     reg = registry(Raising())
-    with pytest.raises(PluginError) as caught:
-        reg.kinds()
-    assert str(caught.value) == "plugin tests.test_plugins.Raising raised in policyengine_rule_kinds(): RuntimeError('kinds broke')"
-    with pytest.raises(PluginError) as caught:
-        reg.packs()
-    assert str(caught.value) == "plugin tests.test_plugins.Raising raised in policyengine_rule_packs(): RuntimeError('packs broke')"
+    assert messages(reg) == [
+        "plugin tests.test_plugins.Raising: policyengine_rule_kinds() raised RuntimeError('kinds broke'); its kinds are unavailable",
+        "plugin tests.test_plugins.Raising: policyengine_rule_packs() raised RuntimeError('packs broke'); its packs are unavailable",
+    ]
+    assert check(LONG, school="tcat", registry=reg, today=TODAY).outcome.value == "conditional"
 
 
 # -- entry points -------------------------------------------------------------------------------------
@@ -615,12 +788,16 @@ def test_installed_plugins_are_found_through_the_entry_point_group_with_their_di
 
 def test_an_installed_plugin_that_fails_to_import_is_named(installed):
     installed("pe-test-broken", "pe_test_broken", "raise ImportError('needs a module that is not installed')\n")
+    reg = Registry()  # building the registry does not fail: the tools to diagnose it still work
+    said = ("plugin broken (from pe-test-broken 1.2.3) failed to load (pe_test_broken): "
+            "raised ImportError('needs a module that is not installed')")
+    assert [(p.plugin, p.message, p.fatal) for p in reg.problems()] == [("broken", said, True)]
+    assert "tcat" in reg.packs()
+    # It may have been an audit listener: no decision is handed out until it is fixed or uninstalled.
     with pytest.raises(PluginError) as caught:
-        Registry()
-    assert str(caught.value) == (
-        "plugin broken (from pe-test-broken 1.2.3) failed to load (pe_test_broken): "
-        "ImportError('needs a module that is not installed')"
-    )
+        check(LONG, school="tcat", registry=reg, today=TODAY)
+    assert str(caught.value) == ("no decision is handed out while an installed plugin cannot be loaded (it may be a "
+                                 f"decision listener, such as an audit log): {said}")
 
 
 # -- policyengine plugins -----------------------------------------------------------------------------
@@ -637,10 +814,10 @@ def test_plugins_lists_what_each_plugin_provides_and_from_where(tmp_path):
     text = render_plugins(reg)
     version = policyengine.__version__
     assert text.startswith(
-        f"policyengine.rules: built in (policyengine {version})\n"
+        f"policyengine.rules: built in (homevisit-policyengine {version})\n"
         "  rule kinds: animals, authorisation, condition, entry, household, pairing, preparation, rooms, staffing, "
         "time_window, wait_limit\n"
-        f"policyengine._builtin_packs: built in (policyengine {version})\n"
+        f"policyengine._builtin_packs: built in (homevisit-policyengine {version})\n"
     )
     assert text.endswith(
         "lengths: registered in code\n"
@@ -654,20 +831,24 @@ def test_plugins_lists_what_each_plugin_provides_and_from_where(tmp_path):
     )
     assert plugins_data(reg)[-3] == {
         "name": "packs", "builtin": False, "distribution": None, "version": None,
-        "kinds": [], "packs": ["plugged-a", "plugged-b"], "listens": False,
+        "kinds": [], "packs": ["plugged-a", "plugged-b"], "facts": [], "listens": False, "problems": [],
     }
 
 
-def test_plugins_command_exits_1_with_one_line_when_a_plugin_is_broken(monkeypatch, capsys):
+def test_plugins_command_lists_a_broken_plugin_and_why_and_exits_1(monkeypatch, capsys):
     from policyengine._cli import main
 
     monkeypatch.setattr(_plugins, "_default", registry(Raising()))
     assert main(["plugins"]) == 1
-    err = capsys.readouterr().err
-    assert err == (
-        "policyengine: error: plugin tests.test_plugins.Raising raised in policyengine_rule_kinds(): "
-        "RuntimeError('kinds broke')\n"
+    out, err = capsys.readouterr()
+    assert out.endswith(
+        "tests.test_plugins.Raising: registered in code\n"
+        "  BROKEN: plugin tests.test_plugins.Raising: policyengine_rule_kinds() raised RuntimeError('kinds broke'); "
+        "its kinds are unavailable\n"
+        "  BROKEN: plugin tests.test_plugins.Raising: policyengine_rule_packs() raised RuntimeError('packs broke'); "
+        "its packs are unavailable\n"
     )
+    assert err == "1 plugin(s) broken: what they offer that cannot be used is listed under BROKEN\n"
 
 
 def test_check_command_names_a_broken_listener_and_exits_1(monkeypatch, capsys, tmp_path):
@@ -692,7 +873,12 @@ def test_every_hook_is_documented(hook):
     assert "Called" in doc, f"{hook}: say when it is called"
     assert "Return" in doc or "return value" in doc, f"{hook}: say what it returns"
     for parameter in inspect.signature(getattr(hookspecs, hook)).parameters:
-        assert f"``{parameter}``" in doc, f"{hook}: document the parameter {parameter}"
+        assert f":param {parameter}:" in doc, f"{hook}: document the parameter {parameter}"
+    assert ":return:" in doc, f"{hook}: say what it returns"
+    assert "Example" in doc and "@policyengine.hookimpl" in doc, f"{hook}: give an example"
+    signature = inspect.signature(getattr(hookspecs, hook))
+    assert signature.return_annotation is not inspect.Signature.empty, f"{hook}: type what it returns"
+    assert all(p.annotation is not inspect.Parameter.empty for p in signature.parameters.values()), f"{hook}: type it"
     assert "PluginError" in doc, f"{hook}: say what happens when it fails"
 
 
@@ -703,7 +889,9 @@ def test_every_hook_has_tests(hook):
 
 
 def test_the_hooks_are_exactly_the_documented_ones():
-    assert _plugins.HOOKS == ("policyengine_decision_made", "policyengine_rule_kinds", "policyengine_rule_packs")
+    assert _plugins.HOOKS == (
+        "policyengine_decision_made", "policyengine_rule_kinds", "policyengine_rule_packs", "policyengine_visit_facts"
+    )
 
 
 def test_lint_without_files_covers_plugin_packs_given_as_data(monkeypatch, capsys):
@@ -758,11 +946,20 @@ def test_a_pack_whose_id_was_misread_is_refused_when_loaded(tmp_path, monkeypatc
     """The id line is a shortcut; loading checks the real id, so a misread can never swap packs."""
     import policyengine._pack as pack_module
 
-    f = tmp_path / "p.yaml"
-    f.write_text((Path(__file__).parent / "lint" / "valid.yaml").read_text())
+    f = write(tmp_path / "p.yaml", (Path(__file__).parent / "lint" / "valid.yaml").read_text())
+    (tmp_path / "sources" / "source.txt").write_text((Path(__file__).parent / "lint" / "source.txt").read_text())
     real = pack_module.peek_pack_id
     monkeypatch.setattr(pack_module, "peek_pack_id", lambda path: "other" if path == f else real(path))
     reg = registry(Packs(f))
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(PluginError) as caught:
         load_pack("other", registry=reg)
-    assert str(caught.value) == f"{f}:2:1: this pack was offered as 'other' but its id is 'lintdemo'"
+    assert [str(p) for p in caught.value.problems] == [f"{f}:2:1: this pack was offered as 'other' but its id is 'lintdemo'"]
+
+
+def test_a_pack_given_as_data_finds_its_policy_text_in_the_plugin_s_folder_for_the_report_too():
+    from policyengine._cli_report import render_report
+    from policyengine._pack_checks import source_path
+
+    pack = load_pack("plugged", registry=registry(Kinds(VisitLength), Packs(pack_data())))
+    assert source_path(pack, pack._loaded) == PLUGGED_TEXT  # tests/sources/, beside this plugin's module
+    assert 'id="policy"' in render_report(pack)

@@ -66,8 +66,8 @@ def test_every_built_in_rule_kind_is_documented():
 def test_condition_rule_example_is_a_valid_rule():
     rule_yaml = next(b for b in blocks(section("Rule packs"), "yaml") if "kind: condition" in b)
     (rule,) = yaml.safe_load(rule_yaml)
-    pack = {"id": "readme", "school": "README", "document": "Policy", "version": "1", "rules": [rule]}
-    parsed = parse_pack(from_mapping(pack, "README.md"))
+    pack = {"id": "readme", "school": "README", "document": "Policy", "version": "1", "source": "policy.txt", "rules": [rule]}
+    parsed = parse_pack(from_mapping(pack, "README.md"), source=rule["citation"]["quote"])
     assert [r.kind for r in parsed.rules] == ["condition"]
 
 
@@ -75,7 +75,8 @@ def test_pack_example_is_how_the_tcat_pack_begins():
     pack_yaml = next(b for b in blocks(section("Rule packs"), "yaml") if b.startswith("# yaml-language-server"))
     shown = pack_yaml.rsplit("  # ...", 1)[0]
     assert (ROOT / "schools" / "tcat.yaml").read_text(encoding="utf-8").startswith(shown)
-    pack = parse_pack(from_mapping(yaml.safe_load(pack_yaml), "README.md"))
+    text = (ROOT / "schools" / "sources" / "tcat.txt").read_text(encoding="utf-8")
+    pack = parse_pack(from_mapping(yaml.safe_load(pack_yaml), "README.md"), source=text)
     assert pack.id == "tcat" and pack.rules[0].kind == "wait_limit"
 
 
@@ -100,3 +101,34 @@ def test_table_update_needs_its_markers(tmp_path):
 def test_editor_setup_points_at_committed_schemas(schema):
     assert f"schemas/{schema}.schema.json" in section("Rule packs")
     assert (ROOT / "schemas" / f"{schema}.schema.json").is_file()
+
+
+def test_extending_a_trust_pack_example_is_what_lint_and_show_say(tmp_path, capsys, monkeypatch):
+    import json
+
+    from policyengine import check
+    from policyengine._cli import main
+    from policyengine._patch import merge_patch
+    from tests.visits import PREPARED
+
+    rules = section("Rule packs")
+    pack = next(b for b in blocks(rules, "yaml") if b.startswith("id: oak-lane"))
+    loosens = next(b for b in blocks(rules, "yaml") if b.startswith("loosens:"))
+    error, note = [b.strip() for b in blocks(rules, "text") if b.startswith("oak-lane.yaml:")]
+    (tmp_path / "sources").mkdir()
+    quotes = [rule["citation"]["quote"] for rule in yaml.safe_load(pack)["rules"]]
+    (tmp_path / "sources" / "oak-lane.txt").write_text("2. At the door\n" + "\n".join(quotes) + "\n")
+    (tmp_path / "oak-lane.yaml").write_text(pack)
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", "oak-lane.yaml"]) == 1
+    assert capsys.readouterr().out.strip() == error
+    (tmp_path / "oak-lane.yaml").write_text(pack + loosens)
+    assert main(["lint", "--strict", "oak-lane.yaml"]) == 0
+    assert capsys.readouterr().out.strip() == note
+    assert main(["show", "oak-lane.yaml"]) == 0
+    assert "\nloosens: rule 'wait-exceeded' of 'tcat' is loosened, as declared (the governors" in capsys.readouterr().out
+    # The witness is decided as the message says, on both engines.
+    witness = json.loads(error[error.index("{"):error.index("}}") + 2])
+    for engine in ("durable", "python"):
+        assert check(merge_patch(PREPARED, witness), school="tcat", engine=engine).outcome.value == "blocked"
+        assert check(merge_patch(PREPARED, witness), school="oak-lane.yaml", engine=engine).outcome.value == "conditional"

@@ -20,7 +20,8 @@ KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 
 def one_rule_pack(**rule):
     rule = {"id": "r", "outcome": "blocked", "message": "m", "citation": {"section": "s", "quote": "q"}, **rule}
-    return parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "rules": [rule]}, "p"))
+    return parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt",
+                                    "rules": [rule]}, "p"), source="q")
 
 
 def finding(pack, v):

@@ -60,3 +60,64 @@ def test_every_broken_pack_is_classified():
 def test_schema_rejects_structurally_broken_packs(name):
     data = load_file(BROKEN / f"{name}.yaml").data
     assert list(_validator("pack").iter_errors(data)), f"the schema accepted {name}"
+
+
+# -- generic validators name the rule's own kind (no OpenAPI discriminator) -----------------------
+
+
+def _tcat_with(index: int, **changes) -> dict:
+    data = load_file(schools_dir() / "tcat.yaml").data
+    data["rules"][index] = {**data["rules"][index], **changes}
+    return data
+
+
+def _errors(data: dict) -> list[tuple[list, str]]:
+    return [(list(e.absolute_path), e.message) for e in _validator("pack").iter_errors(data)]
+
+
+def test_a_wrong_outcome_in_a_pairing_rule_is_reported_against_the_pairing_kind_alone():
+    data = _tcat_with(3, outcome="deny")
+    assert data["rules"][3]["kind"] == "pairing"
+    assert _errors(data) == [(["rules", 3, "outcome"], "'deny' is not one of ['permitted', 'conditional', 'blocked']")]
+    best = jsonschema.exceptions.best_match(_validator("pack").iter_errors(data))
+    assert list(best.absolute_path) == ["rules", 3, "outcome"]
+
+
+def test_an_unknown_field_names_the_fields_of_the_rule_s_own_kind_and_an_unknown_kind_lists_the_kinds():
+    assert _errors(_tcat_with(3, min_staf=2)) == [
+        (["rules", 3], "Additional properties are not allowed ('min_staf' was unexpected)")
+    ]
+    ((path, message),) = _errors(_tcat_with(3, kind="pairng"))
+    assert path == ["rules", 3, "kind"] and message.startswith("'pairng' is not one of ['animals', 'authorisation'")
+
+
+def test_a_condition_is_checked_as_the_form_its_key_names():
+    data = load_file(schools_dir() / "tcat.yaml").data
+    rule = next(r for r in data["rules"] if r["kind"] == "condition")
+    rule["when"] = {"fact": "staff_count", "lt": "two"}
+    ((path, message),) = _errors(data)  # one error, at the comparison: not one per form of condition
+    assert path[-2:] == ["when", "lt"] and message.startswith("'two' is not valid")
+
+
+def test_no_schema_relies_on_the_openapi_discriminator():
+    for which in ("visit", "pack", "decision"):
+        assert '"discriminator"' not in (ROOT / "schemas" / f"{which}.schema.json").read_text(), which
+
+
+def test_the_pack_and_visit_schemas_include_the_installed_plugins_kinds_and_facts():
+    from policyengine import Registry
+    from policyengine._cli_schema import schema
+    from tests.test_plugins import DEVICE, Facts, Kinds, LoneWorker
+
+    reg = Registry(plugins=[Kinds(LoneWorker), Facts(DEVICE)], entry_points=False)
+    pack = schema("pack", reg)
+    kinds = pack["properties"]["rules"]["items"]["properties"]["kind"]["enum"]
+    assert "lone_worker" in kinds and "pairing" in kinds
+    assert "lone_worker_device" in pack["$defs"]["FactTest"]["properties"]["fact"]["enum"]
+    facts = schema("visit", reg)["properties"]["facts"]
+    assert facts["properties"]["lone_worker_device"]["anyOf"][0] == {"type": "boolean"}
+    validator = jsonschema.Draft202012Validator(schema("visit", reg))
+    assert not list(validator.iter_errors({**load_file(ROOT / "examples" / "tcat-lone-first-visit.yaml").data,
+                                           "facts": {"lone_worker_device": True}}))
+    assert list(validator.iter_errors({**load_file(ROOT / "examples" / "tcat-lone-first-visit.yaml").data,
+                                       "facts": {"lone_worker_device": "yes"}}))

@@ -27,7 +27,8 @@ SOURCE = HERE / "source.txt"
 TODAY = date(2026, 11, 22)
 
 EXPECTED = {
-    "malformed_yaml": "12:12: error: not valid YAML: expected ',' or ']', but got ':'",
+    "malformed_yaml": "12:12: error: not valid YAML: a list in [ ] that is not closed, or an item in it containing "
+                      "': ': close the list with ] on the same line, and put such an item in double quotes",
     "duplicate_key": "11:5: error: duplicate key 'minutes' (first given on line 10); keep only one",
     "yaml_tag": "20:11: error: YAML tags such as '!!str' are not allowed; remove the tag and write a plain value",
     "unknown_top_field": "6:1: error: unknown field 'review_dew'; did you mean 'review_due'? (remove it or correct the spelling)",
@@ -102,14 +103,16 @@ def test_lint_errors_are_what_check_refuses(name):
     assert [str(p) for p in exc.value.problems] == [str(p) for p in errors]
 
 
-def test_a_named_policy_text_that_is_missing_is_a_warning(tmp_path, capsys):
+def test_a_named_policy_text_that_is_missing_is_an_error_naming_the_file_to_ship(tmp_path, capsys):
     pack = tmp_path / "pack.yaml"
-    pack.write_text((HERE / "valid.yaml").read_text().replace('version: "1"', 'version: "1"\nsource: gone.txt'))
+    text = (HERE / "valid.yaml").read_text().replace("source: source.txt", "source: gone.txt")
+    pack.write_text(text)
+    line = text.splitlines().index("source: gone.txt") + 1
     code, lines = lint_lines(capsys, str(pack))
-    assert code == 0
+    assert code == 1
     assert lines == [
-        f"{pack}:6:1: warning: the policy text 'gone.txt' is not beside the pack (or in sources/), so its quotes "
-        "were not checked; put it there or pass --source"
+        f"{pack}:{line}:1: error: the policy text 'gone.txt' is missing, so the pack's quotes cannot be checked: "
+        f"ship it as {tmp_path}/sources/gone.txt (in a plugin, as package data beside the pack)"
     ]
 
 

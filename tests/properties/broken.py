@@ -75,8 +75,10 @@ def pack_file(tmp_path: Path, kind: str, outcome: str = "conditional") -> Path:
     """A one-rule pack using ``kind`` (a conditional rule by default, so that only an error, not
     the rule's own outcome, can make the decision blocked)."""
     path = tmp_path / f"{kind}.yaml"
+    (tmp_path / "sources").mkdir(exist_ok=True)
+    (tmp_path / "sources" / "q.txt").write_text("q\n")
     path.write_text(
-        f"id: broken-{kind.replace('_', '-')}\nschool: Test School\ndocument: Test Policy\nversion: '1'\n"
+        f"id: broken-{kind.replace('_', '-')}\nschool: Test School\ndocument: Test Policy\nversion: '1'\nsource: q.txt\n"
         f"rules:\n- id: {kind.replace('_', '-')}\n  kind: {kind}\n  outcome: {outcome}\n  message: m\n"
         f"  citation: {{section: Test, quote: q}}\n"
     )

@@ -88,7 +88,8 @@ def named(ref: str) -> Subject:
 
 
 def generated(pack: PackBase, source: str, data: dict, engines=None) -> Subject:
-    return subject(pack, source, "generated", engines, reload=lambda: parse_pack(from_mapping(data, "<generated pack>")))
+    return subject(pack, source, "generated", engines,
+                   reload=lambda: parse_pack(from_mapping(data, "<generated pack>"), source=source))
 
 
 def shuffled(pack: PackBase, seed: int) -> PackBase:
