@@ -73,7 +73,7 @@ def floor_rules(f: dict) -> set[str]:
     if f["code_word_agreed"] != 1:
         fired.add("code-word")
     if not 1 <= f["check_in_interval"] <= 30:
-        fired.add("check-in-every-30-minutes")
+        fired.add("check-in-interval-agreed")
     if f["all_have_id_badge"] != 1 and f["first_visit"] != 0:
         fired.add("id-badge-first-visit")
     others = f["role_office"] or f["role_other"]

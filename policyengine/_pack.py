@@ -24,6 +24,7 @@ from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, PluginTimeout, said
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
 from ._yaml import Loaded, load_file
+from .monitor.model import Timed
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit
@@ -118,6 +119,9 @@ class PackBase(BaseModel):
     example_base: Optional[dict] = Field(None, description="a complete visit the examples patch")
     examples: list[Example] = Field(default_factory=list)
     catalogue: list[CatalogueEntry] = Field(default_factory=list)
+    timed: Optional[Timed] = Field(
+        None, description="deadlines during a visit and absence triggers (policyengine monitor, policyengine due)"
+    )
 
     _file: Optional[str] = PrivateAttr(None)
     _loaded: Optional[Loaded] = PrivateAttr(None)

@@ -130,6 +130,11 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str], facts: Optional[dic
             if not quote_in(entry.quote, text, folded=True):
                 problems.append(at(loaded, ("catalogue", i, "quote"), "error",
                                    "catalogue quote is not in the policy text; copy the policy's exact words"))
+        if pack.timed is not None and isinstance(loaded.data, dict) and "timed" in loaded.data:  # not inherited
+            for path, holder, quote in pack.timed.citations():
+                if not quote_in(quote, text, folded=True):
+                    problems.append(at(loaded, ("timed",) + path, "error",
+                                       f"{holder}: the quote is not in the policy text; copy the policy's exact words"))
         # An inherited review_due_text quotes the parent's document, and was checked there.
         own_review = isinstance(loaded.data, dict) and "review_due_text" in loaded.data
         if pack.review_due_text and own_review and not quote_in(pack.review_due_text, text, folded=True):

@@ -68,8 +68,8 @@ SCENARIOS = [
     Scenario("a teacher on an attendance visit", visit({"staff": [visit()["staff"][0], UNTRAINED_TUTOR | {"role": "teacher"}]}), "conditional", "related to their role", ("staff-roles",)),
     Scenario("office staff take work home", visit({"purpose": "work_drop_off", "staff": [visit()["staff"][0], UNTRAINED_TUTOR | {"role": "office"}]}), "conditional", "related to their role", ("staff-roles-teaching",)),
     # Class 5: checkable sentences.
-    Scenario("check in every hour", visit({"check_in": {"interval_minutes": 60, "code_word_agreed": True}}), "conditional", "every 30 minutes", ("check-in-every-30-minutes",)),
-    Scenario("no check-in agreed", visit({"check_in": {"interval_minutes": None}}), "conditional", "every 30 minutes", ("check-in-every-30-minutes",)),
+    Scenario("check in every hour", visit({"check_in": {"interval_minutes": 60, "code_word_agreed": True}}), "conditional", "every 30 minutes", ("check-in-interval-agreed",)),
+    Scenario("no check-in agreed", visit({"check_in": {"interval_minutes": None}}), "conditional", "every 30 minutes", ("check-in-interval-agreed",)),
     # Class 6 and 9: after a refusal the visit is cancelled, on the doorstep too (the policy's words).
     Scenario("animals refused, on the doorstep", visit({"household": {"animals": "present"}}, at_door({"animal_request_refused": True, "meeting_room": "doorstep"})), "blocked", "the visit will be cancelled", ("animals-refused",)),
 ]
