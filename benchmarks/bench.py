@@ -51,9 +51,7 @@ def floor_rules(f: dict) -> set[str]:
         fired.add("wait-within-limit" if f["minutes_waited"] <= 20 else "wait-exceeded")
     if f["in_school_day"] != 1 and (f["out_of_hours_justified"] != 1 or f["responsible_contact"] != 1):
         fired.add("outside-school-hours")
-    if f["staff_count"] < 2 and (
-        f["staff_count"] != 1 or f["lone_visit_approved_by"] != "headteacher" or f["risk_assessment"] not in ("completed", "approved")
-    ):
+    if f["staff_count"] < 2 and f["lone_visit_approved_by"] != "headteacher":
         fired.add("pairs-unless-headteacher-agrees")
     purpose, head = f["purpose"], f["approved_by_headteacher"] == 1
     if purpose == "attendance":
@@ -66,7 +64,7 @@ def floor_rules(f: dict) -> set[str]:
         fired.add("authorised-other")
     if f["visit_plan_lodged"] != 1:
         fired.add("appointment-form")
-    if f["parents_informed"] != 1 and f["urgency"] != "emergency":
+    if f["parents_informed"] != 1 and f["urgency"] != "emergency" and purpose not in ("safeguarding", "welfare_check"):
         fired.add("parents-agree")
     if f["risk_assessment"] != "approved":
         fired.add("risk-assessment-approved")
@@ -74,21 +72,34 @@ def floor_rules(f: dict) -> set[str]:
         fired.add("school-phone")
     if f["code_word_agreed"] != 1:
         fired.add("code-word")
+    if not 1 <= f["check_in_interval"] <= 30:
+        fired.add("check-in-interval-agreed")
     if f["all_have_id_badge"] != 1 and f["first_visit"] != 0:
         fired.add("id-badge-first-visit")
-    if f["role_teacher"] or f["role_form_tutor"] or f["role_teaching_assistant"] or f["role_office"] or f["role_other"]:
-        fired.add("staff-roles")
+    others = f["role_office"] or f["role_other"]
+    teaching = f["role_teacher"] or f["role_form_tutor"] or f["role_teaching_assistant"]
+    if purpose in ("attendance", "welfare_check", "safeguarding", "transport", "other"):
+        if teaching or others:
+            fired.add("staff-roles")
+    elif others:
+        fired.add("staff-roles-teaching")
+    if f["all_trained"] != 1:
+        fired.add("staff-trained")
     if f["lowest_dbs"] not in ("enhanced", "enhanced_barred"):
         fired.add("dbs-check")
     if f["trained_count"] < 1:
         fired.add("trained-member")
-    if (f["animals"] != "none" or f["animals_secured"] == 0) and f["animals_secured"] != 1:
+    if f["animals"] != "none" and f["animals_secured"] != 1:
         fired.add("animals-separate-room")
-    if f["animal_request_refused"] == 1:
+    if f["animal_request_refused"] == 1 and f["animals"] != "none" and f["animals_secured"] != 1:
         fired.add("animals-refused")
     if arrived and f["staff_feel_unsafe"] == 1:
         fired.add("feel-unsafe")
         fired.add("unsafe-cancellation-in-writing")
+    if arrived and f["occupant_concern"] == 1:
+        fired.add("occupant-concern")
+    if arrived and -1 in (f["staff_feel_unsafe"], f["occupant_concern"]):
+        fired.add("safety-confirmed")
     if arrived and f["meeting_room"] != "doorstep" and f["responsible_adult_present"] != 1:
         fired.add("appropriate-adult")
     return fired

@@ -30,20 +30,30 @@ from ._facts import Clock
 from ._plugin_facts import VisitFact
 from ._plugins import PluginError, Registry, hookimpl, register
 from ._rule import Rule
+from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
+from .monitor.calendar import SchoolCalendar
+from .monitor.events import Action, Event
+from .monitor.monitor import Monitor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ENGINES",
+    "Absence",
+    "AbsenceTriggers",
+    "Action",
     "EngineUnavailableError",
     "CheckIn",
     "Citation",
     "Clock",
     "Decision",
     "DecisionError",
+    "DueAction",
+    "Event",
     "Finding",
     "Household",
     "InputError",
+    "Monitor",
     "OnArrival",
     "OutOfHours",
     "Outcome",
@@ -52,6 +62,7 @@ __all__ = [
     "Problem",
     "Registry",
     "Rule",
+    "SchoolCalendar",
     "StaffMember",
     "UnknownSchoolError",
     "Visit",
@@ -64,6 +75,7 @@ __all__ = [
     "combined_remedy",
     "decide",
     "default_engine",
+    "due",
     "hookimpl",
     "load_pack",
     "load_visit",

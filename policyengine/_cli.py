@@ -27,6 +27,8 @@ COMMANDS = (
     "policyengine._cli_plugins",
     "policyengine._cli_diff",
     "policyengine._cli_report",
+    "policyengine._cli_monitor",
+    "policyengine._cli_due",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -13,10 +13,20 @@ from ._models import FINAL_NOTE, Decision, Outcome
 from ._limits import VISIT_FILE_BYTES
 from ._yaml import load_file
 
+#: How each phase is named at the top of the text, and the question it answers.
+PHASE_NAMES = {"plan": "Planning", "door": "At the door", "inside": "Inside"}
+#: The headline answers the phase's question: may we arrange the visit as planned (plan); may we
+#: wait, speak on the doorstep, go in (door); may we stay, in this room, as things are (inside).
 HEADLINES = {
-    Outcome.PERMITTED: "PERMITTED: the visit may go ahead.",
-    Outcome.CONDITIONAL: "CONDITIONAL: do not go ahead until everything below is done.",
-    Outcome.BLOCKED: "BLOCKED: the visit must not go ahead as proposed.",
+    ("plan", Outcome.PERMITTED): "PERMITTED: the visit may go ahead as planned.",
+    ("plan", Outcome.CONDITIONAL): "CONDITIONAL: do not go ahead until everything below is done.",
+    ("plan", Outcome.BLOCKED): "BLOCKED: the visit must not go ahead as planned.",
+    ("door", Outcome.PERMITTED): "PERMITTED: you may go ahead as things are.",
+    ("door", Outcome.CONDITIONAL): "CONDITIONAL: you may wait or speak on the doorstep; go no further until everything below is done.",
+    ("door", Outcome.BLOCKED): "BLOCKED: do not go in; the visit must not go ahead as things are.",
+    ("inside", Outcome.PERMITTED): "PERMITTED: you may stay, in this room, as things are.",
+    ("inside", Outcome.CONDITIONAL): "CONDITIONAL: stay only once everything below is done.",
+    ("inside", Outcome.BLOCKED): "BLOCKED: do not stay; the visit must not go on as things are.",
 }
 
 
@@ -61,7 +71,7 @@ def _wrap(marker: str, text: str) -> list[str]:
 
 def render_text(decision: Decision) -> str:
     """What a member of staff reads on a phone before knocking: outcome, what to do, the policy."""
-    lines = [HEADLINES[decision.outcome], ""]
+    lines = _wrap("", f"{PHASE_NAMES[decision.phase]}: {HEADLINES[(decision.phase, decision.outcome)]}") + [""]
     actions = [f for f in decision.findings if f.outcome is not Outcome.PERMITTED]
     reminders = [f for f in decision.findings if f.outcome is Outcome.PERMITTED]
     cited = []

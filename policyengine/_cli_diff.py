@@ -39,7 +39,7 @@ from ._witness import PREPARED, changed_rules, differences
 #: How many visits of each old -> new change ``--visits`` lists.
 FIRST_FEW = 3
 #: Pack fields that are not settings: the rules are compared one by one, the rest is not policy.
-_NOT_SETTINGS = {"rules", "examples", "catalogue", "example_base"}
+_NOT_SETTINGS = {"rules", "examples", "catalogue", "example_base", "timed"}
 WIDTH = 100
 
 
@@ -113,6 +113,27 @@ def _rule_data(rule) -> dict:
     return rule.model_dump(mode="json", exclude_none=True)
 
 
+def _timed(pack: PackBase) -> dict[str, dict]:
+    """A pack's timed rules (and escalations, and calendar) by name, for comparing one by one."""
+    timed = pack.timed.model_dump(mode="json", exclude_none=True) if pack.timed is not None else {}
+    found = {t["id"]: t for part in ("visit", "absence") for t in timed.get(part, [])}
+    found.update({f"escalation {name}": {"steps": steps} for name, steps in timed.get("escalations", {}).items()})
+    if "calendar" in timed:
+        found["calendar"] = timed["calendar"]
+    return found
+
+
+def compare_timed(old: PackBase, new: PackBase) -> dict:
+    """The timed rules (``policyengine monitor``, ``policyengine due``) added, removed and changed."""
+    before, after = _timed(old), _timed(new)
+    return {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": [{"id": name, "fields": field_changes(before[name], after[name])}
+                    for name in sorted(before.keys() & after.keys()) if before[name] != after[name]],
+    }
+
+
 def compare(old: PackBase, new: PackBase, old_given: str = "", new_given: str = "") -> dict:
     """What changed from ``old`` to ``new``: settings, rules, and a witness visit per changed decision."""
     settings = field_changes(
@@ -159,6 +180,7 @@ def compare(old: PackBase, new: PackBase, old_given: str = "", new_given: str = 
             "removed": [_rule_data(before[rid]) for rid in sorted(before.keys() - after.keys())],
             "changed": changed,
         },
+        "timed": compare_timed(old, new),
         "meaning_changed": deciding,
         "reminders_changed": reminders,
         "witnesses": witnesses,
@@ -277,7 +299,15 @@ def render(report: dict) -> str:
         lines += ["", f"Rules changed ({len(rules['changed'])}):"]
         for rule in rules["changed"]:
             lines += [f"  {rule['id']}"] + _changes(rule["fields"], "    ")
-    if not (report["settings"] or rules["added"] or rules["removed"] or rules["changed"]):
+    timed = report["timed"]
+    for title, listed in (("added", timed["added"]), ("removed", timed["removed"])):
+        if listed:
+            lines += ["", f"Timed rules {title} ({len(listed)}): {', '.join(listed)}"]
+    if timed["changed"]:
+        lines += ["", f"Timed rules changed ({len(timed['changed'])}):"]
+        for rule in timed["changed"]:
+            lines += [f"  {rule['id']}"] + _changes(rule["fields"], "    ")
+    if not (report["settings"] or rules["added"] or rules["removed"] or rules["changed"] or any(timed.values())):
         lines += ["", "The packs have the same settings and rules."]
 
     witnesses = report["witnesses"]

@@ -15,6 +15,7 @@ from typing import Optional
 from ._conditions import Condition, describe, plain
 from ._errors import Problem, UnknownSchoolError
 from ._pack import PackBase, load_pack
+from ._phase_checks import phases_it_fires_in
 from ._plugins import Registry, default_registry
 from ._satisfy import always
 
@@ -76,6 +77,8 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
                 "kind": rule.kind,
                 "kind_plugin": registry.describe(kind_sources[rule.kind]) if rule.kind in kind_sources else None,
                 "outcome": rule.outcome,
+                # What the rule gives in each phase of a visit it can fire in (see "Phases of a visit").
+                "phases": {p: o.value for p in phases_it_fires_in(pack, rule) if (o := rule.outcome_in(p)) is not None},
                 "origin": origin,
                 "overrides": pack.extends if rule.id in pack.overrides else None,
                 "when": describe(pack.condition(rule)),
@@ -168,7 +171,9 @@ def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
         else:
             origin = "own"
         c = rule["citation"]
-        lines += ["", f"{rule['id']}  [{rule['outcome']}]  kind {rule['kind']}, {origin}"]
+        by_phase = rule["phases"]
+        label = rule["outcome"] if len(set(by_phase.values())) <= 1 else ", ".join(f"{p}: {o}" for p, o in by_phase.items())
+        lines += ["", f"{rule['id']}  [{label}]  kind {rule['kind']}, {origin}"]
         lines += _field("  when:", rule["when_words"])
         lines += _field("  says:", rule["message"])
         for condition in rule["conditions"]:

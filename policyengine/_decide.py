@@ -16,13 +16,13 @@ from pydantic import BaseModel
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._facts import flatten
 from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
-from ._models import Citation, Decision, Finding, Outcome, Visit
+from ._models import Citation, Decision, Finding, OnArrival, Outcome, Visit, phase_contradiction, phase_of
+from ._patch import merge_patch
 from ._pack import CompiledPack, PackBase, compile_pack, load_pack
 from ._validation import validate
 from ._yaml import Loaded, from_mapping, load_file
 
 ENGINES = ("durable", "python")
-_SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
 
 VisitLike = Union[Visit, Mapping[str, Any]]
 
@@ -247,43 +247,67 @@ def visit_digest(visit: Visit) -> str:
 
 
 def build_decision(compiled: CompiledPack, visit: Visit, fired: Iterable[str], today: Optional[date] = None) -> Decision:
-    """The decision for ``visit`` given the ids of the rules that fired."""
+    """The decision for ``visit`` given the ids of the rules that fired: each finding takes its
+    rule's outcome in the visit's phase (engines only say which rules fired)."""
     pack = compiled.pack
     rules = compiled.rules_by_id
+    phase = phase_of(visit)
     as_json = None  # only a remedy needs the visit as JSON; most findings do not
     findings = []
     for rule_id in fired:
-        rule, citation = rules[rule_id]
+        rule, citation, outcomes = rules[rule_id]
+        outcome = outcomes.get(phase)
+        if outcome is None:  # its condition excludes the phases it is off in: an engine misread it
+            raise DecisionError(f"rule '{rule_id}' fired in the {phase} phase, where it does not apply")
         remedy = None
-        if rule.outcome != "permitted":
+        if outcome is not Outcome.PERMITTED:
             if as_json is None:
                 as_json = visit_json(visit)
             remedy = compiled.remedy_for(rule, as_json)
+            if remedy is not None and visit.phase is not None:
+                remedy = _with_phase(as_json, remedy)
         findings.append(
             Finding(
                 rule=rule.id,
-                outcome=Outcome(rule.outcome),
+                outcome=outcome,
                 message=rule.message,
-                conditions=list(rule.conditions),
+                # A reminder asks for nothing now: what it tells staff is in its message.
+                conditions=list(rule.conditions) if outcome is not Outcome.PERMITTED else [],
                 remedy=remedy,
                 citation=citation,
                 # A kind gives a remedy wherever a change staff can make removes its finding (the
                 # property tests hold it to that), so a blocked finding without one is final.
-                final=rule.outcome == "blocked" and remedy is None,
+                final=outcome is Outcome.BLOCKED and remedy is None,
             )
         )
     if today is not None and pack.review_due is not None and today > pack.review_due:
         findings.append(review_reminder(pack))
     # Most severe first; among blocked findings, final ones (the visit ends here) before the rest.
-    findings.sort(key=lambda f: (-_SEVERITY[f.outcome.value], not f.final, f.rule))
-    outcome = max((f.outcome for f in findings), key=lambda o: _SEVERITY[o.value], default=Outcome.PERMITTED)
+    findings.sort(key=lambda f: (-f.outcome.severity, not f.final, f.rule))
+    outcome = max((f.outcome for f in findings), key=lambda o: o.severity, default=Outcome.PERMITTED)
     return Decision(
         school=pack.id,
         pack_version=pack.version,
         pack_digest=compiled.digest,
+        phase=phase,
         outcome=outcome,
         findings=findings,
     )
+
+
+def _with_phase(visit: dict, remedy: dict) -> dict:
+    """``remedy`` for a visit that names its phase: where the remedy moves the visit to another
+    phase (staying on the doorstep, say, when no room was given), it also drops the stated phase,
+    so the patched visit is valid and its facts say which phase it is in."""
+    patched = merge_patch(visit, remedy)
+    door = patched.get("on_arrival")
+    try:
+        arrival = OnArrival.model_validate(door) if door is not None else None
+    except Exception:  # the patched visit is refused later, with the rule named
+        return remedy
+    if phase_contradiction(patched.get("phase"), arrival) is None:
+        return remedy
+    return {**remedy, "phase": None}
 
 
 def review_reminder(pack: PackBase) -> Finding:

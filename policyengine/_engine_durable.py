@@ -99,7 +99,7 @@ else:
     logging.getLogger("durable").addHandler(logging.NullHandler())
 
 #: One lock for every call into durable-rules' C engine, whichever pack: its state is global.
-#: Replaced in a forked child (read it from this module at call time, never bind it elsewhere).
+#: Reset in a forked child.
 ENGINE_LOCK = threading.RLock()
 _SESSION = "policyengine"
 _SEEN = "__seen__"
@@ -209,8 +209,14 @@ def _after_fork_in_parent() -> None:
 
 
 def _after_fork_in_child() -> None:
+    # Reset in place (as the threading module resets its own locks), so that modules which imported
+    # the lock by name (the visit monitor's engine) hold the fresh one too.
     global ENGINE_LOCK
-    ENGINE_LOCK = threading.RLock()
+    reinit = getattr(ENGINE_LOCK, "_at_fork_reinit", None)
+    if reinit is not None:
+        reinit()
+    else:  # pragma: no cover - a Python without it
+        ENGINE_LOCK = threading.RLock()
     _fork_held[0] = False
     _generation[0] += 1
     _retired.clear()

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from ._limits import STAFF
-from ._models import APPROVERS, DAY_MINUTES, DBS_LEVELS, PURPOSES, STAFF_ROLES, Visit
+from ._models import APPROVERS, DAY_MINUTES, DBS_LEVELS, PHASES, PURPOSES, STAFF_ROLES, Visit, phase_of
 from ._plugin_facts import DECLARED, encoded
 
 UNKNOWN = -1
@@ -76,7 +76,9 @@ FACT_FIELDS: tuple[FactField, ...] = (
     _f("animals", "enum", "animals in the household", ("none", "present", "unknown")),
     _f("known_risks", "bool", "risks to staff are known or suspected"),
     _f("contagious_illness", "bool", "someone in the household has a contagious illness"),
-    _f("arrived", "bool", "staff are at the door (the visit has an on_arrival section)"),
+    _f("phase", "enum", "the moment decided for: plan (no on_arrival), door (no room yet, or the doorstep) or inside "
+       "(another room)", PHASES, always_known=True),
+    _f("arrived", "bool", "staff are at the door or inside (the phase is door or inside)"),
     _f("parents_present", "bool", "parents/carers are there at the arranged time"),
     _f("minutes_waited", "int", "minutes waited since the arranged start (-1: not known)"),
     _f("responsible_adult_present", "bool", "a responsible adult is present"),
@@ -187,6 +189,7 @@ def flatten(visit: Visit, clock: Clock) -> dict[str, Any]:
     staff = visit.staff
     hh = visit.household
     arr = visit.on_arrival
+    phase = phase_of(visit)
     ooh = visit.out_of_hours
     ci = visit.check_in
     dbs_known = [s.dbs for s in staff]
@@ -223,7 +226,8 @@ def flatten(visit: Visit, clock: Clock) -> dict[str, Any]:
         "animals": hh.animals,
         "known_risks": _tri(hh.known_risks),
         "contagious_illness": _tri(hh.contagious_illness),
-        "arrived": int(arr is not None),
+        "phase": phase,
+        "arrived": int(phase != "plan"),
         "parents_present": _tri(arr.parents_present if arr else None),
         "minutes_waited": arr.minutes_waited if arr and arr.minutes_waited is not None else UNKNOWN,
         "responsible_adult_present": _tri(arr.responsible_adult_present if arr else None),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from ._errors import InputError, PluginError, Problem
+from ._models import Outcome
 from ._pack import PackBase, parse_pack
 from ._pack_checks import at, own_rules
 from ._satisfy import implies
@@ -86,17 +87,21 @@ def lint_pack(pack: PackBase, loaded: Loaded, today: date) -> list[Problem]:
                            f"the policy was due for review on {pack.review_due.isoformat()}; decisions carry a reminder "
                            "until it is reviewed"))
     conditions = [pack.condition(r) for r in pack.rules]
+    outcomes = [r.outcomes() for r in pack.rules]
     for i, rule in enumerate(own_rules(pack, loaded)):
         # A reminder never changes an outcome, and each one carries its own duty: none shadows another.
+        # Outcomes are compared phase by phase (a rule's outcome may differ at the door and inside).
         for j, other in enumerate(pack.rules if rule.outcome != "permitted" else ()):
-            if i == j or other.outcome != rule.outcome:
+            if i == j or other.outcome != rule.outcome or any(
+                o is not None and outcomes[j][p] != o for p, o in outcomes[i].items()
+            ):
                 continue
             if implies(conditions[i], conditions[j]) and (not implies(conditions[j], conditions[i]) or j < i):
                 problems.append(at(loaded, ("rules", i), "warning",
                                    f"rule '{rule.id}' is always shadowed: whenever it fires, rule '{other.id}' fires too "
                                    f"with the same outcome ({rule.outcome}), so it never changes a decision"))
                 break
-        if rule.outcome == "conditional" and not rule.conditions:
+        if any(o is Outcome.CONDITIONAL for o in outcomes[i].values()) and not rule.conditions:
             problems.append(at(loaded, ("rules", i), "warning",
                                f"rule '{rule.id}' is conditional but says no conditions; list what must be done first"))
     return problems

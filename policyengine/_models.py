@@ -12,7 +12,8 @@ from enum import Enum
 from typing import Annotated, Literal, Optional, Union
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ._limits import STAFF, TEXT_CHARS, shown
 
@@ -59,6 +60,13 @@ RiskAssessment = Literal["none", "completed", "approved"]
 Animals = Literal["none", "present", "unknown"]
 InvitedInBy = Literal["responsible_adult", "child", "nobody"]
 MeetingRoom = Literal["doorstep", "ground_floor", "upstairs", "child_bedroom"]
+
+#: The moment of a visit a decision answers for: ``plan`` (arranging it: no ``on_arrival``),
+#: ``door`` (at the door: ``on_arrival`` with no room yet, or the doorstep) and ``inside`` (in a room
+#: other than the doorstep). Each asks its own question: may we arrange this visit as planned; may
+#: we wait, speak on the doorstep, go in; may we stay, in this room, as things are.
+Phase = Literal["plan", "door", "inside"]
+PHASES: tuple[str, ...] = Phase.__args__  # type: ignore[attr-defined]
 
 #: The longest span of minutes a visit states (a duration, a wait, a check-in interval): one day.
 #: Numbers are bounded so that what the satisfiability proofs assume is what a visit can hold.
@@ -127,6 +135,12 @@ class Visit(_Strict):
     """A proposed home visit: facts, not people (no names, addresses or health details)."""
 
     school: Optional[Text] = Field(None, description="rule pack id; may be given separately")
+    phase: Optional[Phase] = Field(
+        None,
+        description="the moment the decision is for: plan, door or inside. Derived from on_arrival when omitted; "
+        "given, it must agree with on_arrival (door may also be given without on_arrival: at the door, nothing "
+        "recorded yet)",
+    )
     purpose: Purpose
     urgency: Literal["planned", "emergency"] = "planned"
     case_ref: Optional[Text] = Field(None, description="an opaque reference for the caller's records")
@@ -168,6 +182,60 @@ class Visit(_Strict):
         if moment.tzinfo is None:
             moment = _london(moment)
         return moment.astimezone(timezone.utc)
+
+    @model_validator(mode="after")
+    def _phase_agrees(self):
+        problem = phase_contradiction(self.phase, self.on_arrival)
+        if problem:
+            raise PydanticCustomError("phase_contradiction", problem, {"at": ("phase",)})
+        return self
+
+
+def derived_phase(on_arrival: Optional[OnArrival]) -> Phase:
+    """The phase the facts show: plan without ``on_arrival``; at the door with no room yet or on the
+    doorstep; inside in any other room."""
+    if on_arrival is None:
+        return "plan"
+    return "door" if on_arrival.meeting_room in (None, "doorstep") else "inside"
+
+
+def phase_contradiction(phase: Optional[str], on_arrival: Optional[OnArrival]) -> Optional[str]:
+    """Why an explicit ``phase`` cannot be right for these door facts, or None when it can.
+
+    A phase given explicitly must be the one the facts show, with one addition: ``door`` without
+    ``on_arrival`` means staff are at the door and have recorded nothing yet. ``inside`` needs the
+    room, so a rule about rooms never has to guess it.
+    """
+    if phase is None:
+        return None
+    derived = derived_phase(on_arrival)
+    if phase == derived or (phase == "door" and on_arrival is None):
+        return None
+    room = on_arrival.meeting_room if on_arrival is not None else None
+    if phase == "plan":
+        return "'plan' contradicts on_arrival: a plan has no on_arrival (remove on_arrival, or say phase door or inside)"
+    if phase == "door":
+        return (f"'door' contradicts on_arrival.meeting_room '{room}': staff meeting in a room are inside "
+                "(say phase inside, or meeting_room doorstep)")
+    if room is None:
+        return "'inside' needs on_arrival.meeting_room: the room you are in (ground_floor, upstairs or child_bedroom)"
+    return "'inside' contradicts on_arrival.meeting_room 'doorstep': on the doorstep is at the door (say phase door)"
+
+
+def phase_of(visit: Visit) -> Phase:
+    """The moment ``visit`` is decided for: its explicit ``phase``, else the phase its facts show."""
+    return visit.phase or derived_phase(visit.on_arrival)
+
+
+def phase_of_data(visit: dict) -> Phase:
+    """:func:`phase_of` for a visit as plain JSON data (what remedies patch), as kinds see it."""
+    explicit = visit.get("phase")
+    if explicit in PHASES:
+        return explicit  # type: ignore[return-value]
+    door = visit.get("on_arrival")
+    if door is None:
+        return "plan"
+    return "door" if door.get("meeting_room") in (None, "doorstep") else "inside"
 
 
 def _london(naive: datetime) -> datetime:
@@ -239,11 +307,12 @@ FINAL_NOTE = (
 
 
 class Decision(_Strict):
-    """The answer for one visit: the most severe of its findings."""
+    """The answer for one visit, at the moment it is in: the most severe of its findings."""
 
     school: str
     pack_version: str
     pack_digest: str
+    phase: Phase = Field(description="the moment the decision answers for: plan, door or inside")
     outcome: Outcome
     findings: list[Finding] = Field(default_factory=list)
 

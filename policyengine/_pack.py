@@ -7,7 +7,7 @@ import json
 import re
 import traceback
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, PluginTimeout, said
 from ._rule import ClockTime, Rule, to_minutes
 from ._validation import validate
 from ._yaml import Loaded, load_file, read_text
+from .monitor.model import Timed
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit
@@ -119,6 +120,9 @@ class PackBase(BaseModel):
     example_base: Optional[dict] = Field(None, description="a complete visit the examples patch")
     examples: list[Example] = Field(default_factory=list)
     catalogue: list[CatalogueEntry] = Field(default_factory=list)
+    timed: Optional[Timed] = Field(
+        None, description="deadlines during a visit and absence triggers (policyengine monitor, policyengine due)"
+    )
 
     _file: Optional[str] = PrivateAttr(None)
     _loaded: Optional[Loaded] = PrivateAttr(None)
@@ -497,6 +501,11 @@ class CompiledRule:
     rule: Rule
     condition: Condition
     holds: Callable[[dict], bool]
+    #: The rule's outcome in each phase (None where it does not apply), resolved once.
+    outcomes: dict = field(default_factory=dict)
+
+    def outcome_in(self, phase: str) -> Optional[Outcome]:
+        return self.outcomes.get(phase)
 
 
 @dataclass(frozen=True)
@@ -519,8 +528,8 @@ class CompiledPack:
         raise KeyError(rule_id)
 
     @cached_property
-    def rules_by_id(self) -> dict[str, tuple[Rule, Citation]]:
-        """Rule id -> (the rule, its citation), built once (citations are frozen)."""
+    def rules_by_id(self) -> dict[str, tuple[Rule, Citation, dict]]:
+        """Rule id -> (the rule, its citation, its outcome per phase), built once (all are frozen)."""
         return {
             r.rule.id: (
                 r.rule,
@@ -529,6 +538,7 @@ class CompiledPack:
                     section=r.rule.citation.section,
                     quote=r.rule.citation.quote,
                 ),
+                r.outcomes,
             )
             for r in self.rules
         }
@@ -543,6 +553,7 @@ def compile_pack(pack: PackBase) -> CompiledPack:
     compiled = []
     for rule in pack.rules:  # type: ignore[attr-defined]
         cond = pack.condition(rule)
-        compiled.append(CompiledRule(rule, cond, compile_python(cond)))
+        outcomes = pack.plugin_call(rule, "phase_defaults", rule.outcomes)
+        compiled.append(CompiledRule(rule, cond, compile_python(cond), outcomes))
     return CompiledPack(pack, clock, tuple(compiled), pack.digest)
 

@@ -16,6 +16,7 @@ from typing import Optional
 from ._conditions import facts_used
 from ._durable_form import limit_problem
 from ._errors import InputError, PluginError, Problem
+from ._phase_checks import rule_problems
 from ._plugin_facts import DECLARED
 from ._quotes import folded_source, quote_in
 from ._satisfy import always, satisfiable
@@ -131,6 +132,11 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str], facts: Optional[dic
             if not quote_in(entry.quote, text, folded=True):
                 problems.append(at(loaded, ("catalogue", i, "quote"), "error",
                                    "catalogue quote is not in the policy text; copy the policy's exact words"))
+        if pack.timed is not None and isinstance(loaded.data, dict) and "timed" in loaded.data:  # not inherited
+            for path, holder, quote in pack.timed.citations():
+                if not quote_in(quote, text, folded=True):
+                    problems.append(at(loaded, ("timed",) + path, "error",
+                                       f"{holder}: the quote is not in the policy text; copy the policy's exact words"))
         # An inherited review_due_text quotes the parent's document, and was checked there.
         own_review = isinstance(loaded.data, dict) and "review_due_text" in loaded.data
         if pack.review_due_text and own_review and not quote_in(pack.review_due_text, text, folded=True):
@@ -151,4 +157,8 @@ def pack_errors(pack, loaded: Loaded, source: Optional[str], facts: Optional[dic
             problems.append(at(loaded, ("rules", i), "error", f"rule '{rule.id}' can never fire: no visit meets its condition"))
         elif (beyond := limit_problem(condition)) and not always(condition):
             problems.append(at(loaded, ("rules", i), "error", f"rule '{rule.id}': {beyond}"))
+        try:
+            problems += [at(loaded, path, "error", message) for path, message in rule_problems(pack, rule, i)]
+        except PluginError as exc:  # a kind whose quoted_numbers or phase_defaults breaks
+            failures.append(at(loaded, ("rules", i), "error", str(exc)))
     return problems, failures

@@ -28,9 +28,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
+from ._models import PHASES, Phase, phase_of  # noqa: F401  (phase_of: the one reading of a visit's phase)
+
 FactType = Literal["bool", "int", "enum"]
-Phase = Literal["plan", "door", "inside"]
-PHASES: tuple[str, ...] = ("plan", "door", "inside")
 FACT_NAME = r"^[a-z][a-z0-9_]*$"
 #: The largest whole number a plugin fact may hold: the range the pack checks reason over.
 MAX_INT = 10**6
@@ -85,13 +85,6 @@ class VisitFact:
 DECLARED: dict[str, VisitFact] = {}
 
 
-def phase_of(visit: Any) -> str:
-    """The phase a visit is in (design section 7): plan, door or inside."""
-    arrival = getattr(visit, "on_arrival", None)
-    if arrival is None:
-        return "plan"
-    room = getattr(arrival, "meeting_room", None)
-    return "door" if room in (None, "doorstep") else "inside"
 
 
 def value_problems(values: Optional[dict], declared: dict[str, VisitFact], phase: str) -> list[tuple[str, str]]:

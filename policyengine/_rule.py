@@ -2,7 +2,9 @@
 
 A rule kind is a subclass of :class:`Rule` with ``kind: Literal["name"]``, its own parameters as
 pydantic fields (so it validates them itself), a :meth:`Rule.trigger` returning the condition under
-which the finding applies, and optionally :meth:`Rule.suggest_remedy`.
+which the finding applies, and optionally :meth:`Rule.suggest_remedy`, :meth:`Rule.phase_defaults`
+(what it gives in each phase of a visit unless a rule's ``phases`` says) and
+:meth:`Rule.quoted_numbers` (the numbers its quote must say).
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ from ._conditions import Condition, ConditionSpec, Not, all_of, checked, fact, p
 from ._errors import PluginError
 from ._facts import Clock
 from ._plugin_calls import PLUGIN_FAILURES, said
-from ._models import Purpose
+from ._models import PHASES, Outcome, Phase, Purpose, phase_of_data
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+#: How a rule applies in one phase of a visit: blocked, conditional, reminder (a permitted finding:
+#: a duty, or what will be asked later) or off (it does not apply then).
+PhaseOutcome = Literal["blocked", "conditional", "reminder", "off"]
+_NOT_A_MAPPING = object()
+_AS_OUTCOME = {"blocked": Outcome.BLOCKED, "conditional": Outcome.CONDITIONAL, "reminder": Outcome.PERMITTED}
 _SPEC: TypeAdapter = TypeAdapter(ConditionSpec)
 _BUILT_IN = "policyengine.rules."
 
@@ -82,6 +90,12 @@ class Rule(BaseModel):
         None, description="a JSON merge patch on the visit that removes this finding (overrides the kind's own)"
     )
     citation: CitationSpec
+    phases: Optional[dict[Phase, PhaseOutcome]] = Field(
+        None,
+        description="how the rule applies in each phase of a visit (plan, door, inside): blocked, conditional, reminder "
+        "or off. Phases not listed take the kind's default, which is the rule's outcome except where the kind says "
+        "otherwise (a door duty is a reminder on a plan; going in is at most conditional while staff are at the door)",
+    )
     purposes: Optional[list[Purpose]] = Field(None, description="apply only to visits with these purposes")
     unless: Optional[ConditionSpec] = Field(None, description="the rule does not apply when this condition holds")
     notes: Optional[str] = None
@@ -114,13 +128,52 @@ class Rule(BaseModel):
         ``visit`` is the visit as plain JSON data (a ``dict``, as ``Visit.model_dump(mode="json",
         exclude_none=True)`` gives it; plugin facts under ``"facts"``). Called while a decision is
         built, for each conditional or blocked finding of this rule; return ``None`` when no change to
-        the visit removes it. A conditional finding always has a remedy (a condition is something
-        staff can confirm), so for a conditional rule a kind must return one unless the pack gives the
-        rule a ``remedy``. An exception (``SystemExit`` too), a return that is not a JSON object, or
-        ``None`` for a conditional rule is a :class:`PluginError` naming the kind, and no decision is
-        made.
+        the visit removes it. A conditional finding has a remedy (a condition is something staff can
+        confirm), so where the rule is conditional in the visit's phase a kind must return one unless
+        the pack gives the rule a ``remedy`` (only the built-in wait at the door, for parents staff saw
+        are not there, has none). A plan's remedy never sets ``on_arrival``. An exception
+        (``SystemExit`` too), a return that is not a JSON object, or ``None`` where the rule is
+        conditional is a :class:`PluginError` naming the kind, and no decision is made.
         """
         return None
+
+    def phase_defaults(self) -> dict[str, str]:
+        """The most a rule of this kind gives in each phase when its ``phases`` does not say:
+        ``conditional`` or ``reminder`` caps the rule's outcome there, ``off`` leaves the phase out; a
+        phase not named gives the rule's outcome. Kinds override this (the built-in defaults are in the
+        README, "Phases of a visit")."""
+        return {}
+
+    def outcome_in(self, phase: str) -> Optional[Outcome]:
+        """The outcome this rule gives in ``phase`` (None: it does not apply then)."""
+        if self.phases and phase in self.phases:
+            word = self.phases[phase]  # type: ignore[index]
+            return None if word == "off" else _AS_OUTCOME[word]
+        own = Outcome(self.outcome)
+        try:
+            defaults = self.phase_defaults()
+            cap = defaults.get(phase) if isinstance(defaults, dict) else _NOT_A_MAPPING
+            if cap is not None and cap not in ("conditional", "reminder", "off"):
+                raise BadReturn(f"returned {defaults!r}; give each phase 'conditional', 'reminder' or 'off'")
+        except PLUGIN_FAILURES as exc:
+            raise self.kind_failed("phase_defaults", exc) from exc
+        if cap is None:
+            return own
+        if cap == "off":
+            return None
+        return min(own, _AS_OUTCOME[cap], key=lambda o: o.severity)
+
+    def outcomes(self) -> dict[str, Optional[Outcome]]:
+        """:meth:`outcome_in` for every phase, plan first."""
+        return {phase: self.outcome_in(phase) for phase in PHASES}
+
+    def quoted_numbers(self) -> list[tuple[str, str]]:
+        """The numbers this rule applies, each as (how to name it, a regular expression for the ways
+        a policy writes it), e.g. ``[("20 minutes", number_words(20))]``. The rule's quote must
+        contain each (case-insensitively), or the pack is refused: a finding quotes the sentence
+        that sets its number. The helpers ``number_words``, ``staff_words`` and ``time_words`` are
+        in ``policyengine._numbers``. Kinds without numbers keep the default (none)."""
+        return []
 
     def summary(self) -> str:
         """A few plain words on when the rule applies, for tables (kinds override this)."""
@@ -146,6 +199,10 @@ class Rule(BaseModel):
         parts = [trigger]
         if self.purposes is not None:
             parts.insert(0, fact("purpose", "in", self.purposes))
+        applies = [phase for phase, outcome in self.outcomes().items() if outcome is not None]
+        if len(applies) < len(PHASES):
+            # Both engines see the phase as a fact, so a rule that is off in a phase never fires there.
+            parts.insert(0, fact("phase", "in", applies))
         if self.unless is not None:
             parts.append(Not(self.unless.compile()))
         return all_of(*parts)
@@ -157,7 +214,7 @@ class Rule(BaseModel):
             return copy.deepcopy(self.remedy)
         try:
             patch = self.suggest_remedy(visit)
-            if patch is None and self.outcome == "conditional" and not self._builtin_kind():
+            if patch is None and not self._builtin_kind() and self.outcome_in(phase_of_data(visit)) is Outcome.CONDITIONAL:
                 # The README promises a remedy on every conditional finding: a condition is
                 # something staff can confirm on the visit, so there is a change that confirms it.
                 raise BadReturn(

@@ -32,11 +32,11 @@ from functools import lru_cache
 from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
-from ._conditions import _PY_OPS, Compare, facts_used, negate, normalise
+from ._conditions import _PY_OPS, Compare, all_of, compile_python, facts_used, negate, normalise
 from ._decide import parse_visit, visit_json
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
 from ._plugin_facts import DECLARED
-from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES
+from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome
 from ._pack import CompiledPack
 from ._patch import merge_patch
 from ._satisfy import _dnf, _term_satisfiable
@@ -65,7 +65,7 @@ DOOR = {
     "occupant_concern": "occupant_concern", "staff_feel_unsafe": "staff_feel_unsafe",
     "meeting_room": "meeting_room", "upstairs_escort": "upstairs_escort",
 }
-DOOR_FACTS = ("arrived", *DOOR)
+DOOR_FACTS = ("phase", "arrived", *DOOR)
 FACETS = {"time": TIME_FACTS, "staff": STAFF_FACTS, "approvals": APPROVAL_FACTS, "door": DOOR_FACTS,
           **{name: (name,) for name in SINGLE}}
 FACET_OF = {fact: facet for facet, facts in FACETS.items() for fact in facts}
@@ -284,19 +284,27 @@ class Solver:
 
     def _door(self, lits: list[Compare]) -> Optional[dict]:
         arrived = [c for c in lits if c.fact == "arrived"]
+        phases = [c for c in lits if c.fact == "phase"]
         for at_door in sorted((0, 1), key=lambda v: v != self.base_fact["arrived"]):
             if not all(_holds(c, at_door) for c in arrived):
                 continue
             if at_door == 0:
                 # Before the visit every door fact is "not known".
                 unknown = {n: (UNKNOWN if FIELDS[n].type != "enum" else "unknown") for n in DOOR}
-                if all(_holds(c, unknown[c.fact]) for c in lits if c.fact in DOOR):
+                if all(_holds(c, "plan") for c in phases) and all(
+                    _holds(c, unknown[c.fact]) for c in lits if c.fact in DOOR
+                ):
                     return {"on_arrival": None}
                 continue
             fields = {}
             for name, key in DOOR.items():
                 mine = [c for c in lits if c.fact == name]
-                value = _first(_single_candidates(name, mine, self.base_fact[name]), mine)
+                candidates = _single_candidates(name, mine, self.base_fact[name])
+                if name == "meeting_room":
+                    # Staff are there: the room decides the phase (none or the doorstep: door; any other: inside).
+                    candidates = [r for r in candidates
+                                  if all(_holds(c, "door" if r in ("unknown", "doorstep") else "inside") for c in phases)]
+                value = _first(candidates, mine)
                 if value is _NONE:
                     break
                 fields[key] = _write(name, value)
@@ -474,6 +482,32 @@ class Search:
 _SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
 
 
+def _stopping(rule, below: str):
+    """``(condition, holds)`` under which ``rule`` gives ``below`` or worse: its condition, in the
+    phases where its outcome is that severe; None when it never is."""
+    phases = [p for p, o in rule.outcomes.items() if o is not None and o.severity >= _SEVERITY[below]]
+    if not phases:
+        return None
+    if len(phases) == len(rule.outcomes):
+        return rule.condition, rule.holds
+    cond = all_of(Compare("phase", "in", tuple(phases)), rule.condition)
+    return cond, compile_python(cond)
+
+
+def _in_phases(rule) -> list[tuple[str, object]]:
+    """For each outcome ``rule`` gives (by severity, reminders last), its condition in the phases
+    where it gives it: what a witness for that outcome must meet."""
+    by_outcome: dict = {}
+    for phase, outcome in rule.outcomes.items():
+        if outcome is not None:
+            by_outcome.setdefault(outcome, []).append(phase)
+    out = []
+    for outcome, phases in sorted(by_outcome.items(), key=lambda op: -op[0].severity):
+        cond = rule.condition if len(phases) == len(rule.outcomes) else all_of(Compare("phase", "in", tuple(phases)), rule.condition)
+        out.append((outcome.value, cond))
+    return out
+
+
 def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, solver: Optional[Solver] = None,
               below: str = "conditional") -> Search:
     """A visit meeting ``lits`` that no rule with an outcome of ``below`` or worse applies to: by
@@ -486,7 +520,7 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
     """
     solver = solver or Solver(compiled.clock)
     two = solver.other is not None
-    stoppers = [r for r in compiled.rules if _SEVERITY[r.rule.outcome] >= _SEVERITY[below]]
+    stoppers = [stop for stop in (_stopping(r, below) for r in compiled.rules) if stop is not None]
     state = {"nodes": 0, "complete": True}
 
     def search(so_far: tuple) -> Optional[dict]:
@@ -498,10 +532,10 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
         if visit is None:
             return None
         fact = flatten(parse_visit(visit), compiled.clock)
-        firing_now = [r for r in stoppers if r.holds(fact)]
+        firing_now = [cond for cond, holds in stoppers if holds(fact)]
         if not firing_now:
             return visit
-        ways = [(terms(negate(r.condition)), r) for r in firing_now]
+        ways = [(terms(negate(cond)), cond) for cond in firing_now]
         if any(w is None for w, _ in ways):
             state["complete"] = False
             ways = [(w, r) for w, r in ways if w is not None]
@@ -553,8 +587,9 @@ class Difference:
 
 
 def _outcome(compiled: CompiledPack, fact: dict) -> str:
-    return max((r.rule.outcome for r in compiled.rules if r.holds(fact)), key=_SEVERITY.__getitem__,
-               default="permitted")
+    """The outcome ``compiled`` gives the visit whose fact this is (each rule's for its phase)."""
+    found = [r.outcomes[fact["phase"]] for r in compiled.rules if r.holds(fact)]
+    return max((o.value for o in found if o is not None), key=_SEVERITY.__getitem__, default="permitted")
 
 
 def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
@@ -563,8 +598,8 @@ def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
     count; and when the packs' clocks differ (hours, evening, time zone), so does every rule testing a
     time fact, since those facts (inside the school day, evening...) are computed with the clock."""
     clocked = old.clock != new.clock
-    a = {r.rule.id: (r.rule.outcome, r.condition) for r in old.rules}
-    b = {r.rule.id: (r.rule.outcome, r.condition) for r in new.rules}
+    a = {r.rule.id: (r.outcomes, r.condition) for r in old.rules}
+    b = {r.rule.id: (r.outcomes, r.condition) for r in new.rules}
     timed = {r.rule.id for r in (*old.rules, *new.rules) if clocked and facts_used(r.condition) & set(TIME_FACTS)}
     return sorted(rid for rid in a.keys() | b.keys() if a.get(rid) != b.get(rid) or rid in timed)
 
@@ -587,21 +622,33 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
                 rule = source.rule(rule_id)
             except KeyError:
                 continue
-            if rule.rule.outcome == "permitted":
-                continue
-            for term in terms(rule.condition) or []:
-                search = permitted(target, list(term), budget=budget, solver=solvers[key], below=rule.rule.outcome)
-                if search.visit is None:
+            # Per outcome the rule gives (in the phases it gives it there): a visit meeting its
+            # condition there that the other pack decides differently.
+            for outcome, cond in _in_phases(rule):
+                if outcome == "permitted":
                     continue
-                parsed = parse_visit(search.visit)
-                before = _outcome(old, flatten(parsed, old.clock))
-                after = _outcome(new, flatten(parsed, new.clock))
-                digest = repr(sorted(visit_json(parsed).items()))
-                if before != after and digest not in seen:
-                    seen.add(digest)
-                    found.append(Difference(rule_id, visit_json(parsed), before, after))
+                witness = _differing(old, new, cond, outcome, solvers[key], target, budget, seen)
+                if witness is not None:
+                    found.append(Difference(rule_id, *witness))
                     break
     return found
+
+
+def _differing(old, new, cond, outcome, solver, target, budget, seen) -> Optional[tuple]:
+    """(visit, old outcome, new outcome) for a visit meeting ``cond`` that ``target`` decides below
+    ``outcome`` and the two packs decide differently, not one of ``seen`` (which it joins)."""
+    for term in terms(cond) or []:
+        search = permitted(target, list(term), budget=budget, solver=solver, below=outcome)
+        if search.visit is None:
+            continue
+        parsed = parse_visit(search.visit)
+        before = _outcome(old, flatten(parsed, old.clock))
+        after = _outcome(new, flatten(parsed, new.clock))
+        digest = repr(sorted(visit_json(parsed).items()))
+        if before != after and digest not in seen:
+            seen.add(digest)
+            return visit_json(parsed), before, after
+    return None
 
 
 @dataclass(frozen=True)
@@ -644,20 +691,22 @@ def loosenings(old: CompiledPack, new: CompiledPack, budget: int = 2000) -> list
             rule = old.rule(rule_id)
         except KeyError:
             continue  # a rule only the new pack has
-        outcome = rule.rule.outcome
-        dnf = terms(rule.condition)
-        if dnf is None:
-            out.append(Loosened(rule_id, None, outcome, None, outcome == "permitted"))
-            continue
-        found = (_reminder_dropped(old, new, rule_id, dnf, solver) if outcome == "permitted"
-                 else _let_through(old, new, rule_id, dnf, solver, budget))
-        if found is not None:
-            out.append(found)
+        # Each outcome the rule gives, in the phases it gives it (the most severe first).
+        for outcome, cond in _in_phases(rule):
+            dnf = terms(cond)
+            if dnf is None:
+                found: Optional[Loosened] = Loosened(rule_id, None, outcome, None, outcome == "permitted")
+            else:
+                found = (_reminder_dropped(old, new, rule_id, dnf, solver) if outcome == "permitted"
+                         else _let_through(old, new, rule_id, dnf, solver, budget, outcome))
+            if found is not None:
+                out.append(found)
+                break
     return out
 
 
-def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver: Solver, budget: int) -> Optional[Loosened]:
-    outcome = old.rule(rule_id).rule.outcome
+def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver: Solver, budget: int,
+                 outcome: str) -> Optional[Loosened]:
     undecided = False
     for term in dnf:
         search = permitted(new, term, budget=budget, solver=solver, below=outcome)

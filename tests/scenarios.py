@@ -53,3 +53,22 @@ def run(school: str, scenario: Scenario) -> None:
         quotes = [fold(f.citation.quote).lower() for f in relevant if f.citation]
         want = fold(scenario.cites).lower()
         assert any(want in q for q in quotes), f"no citation contains {scenario.cites!r}: {quotes}"
+
+
+def tcat_with_a_shorter_wait(folder, minutes: int = 15):
+    """A copy of the TCAT pack and its policy text in ``folder`` with the 20-minute wait made
+    ``minutes``: in the policy's sentence, the rules' ``minutes`` and the quotes that state it (a
+    rule quotes the sentence that sets its number). Returns the pack file's path."""
+    import re
+    from pathlib import Path
+
+    schools = Path(__file__).resolve().parents[1] / "schools"
+    folder = Path(folder)
+    (folder / "sources").mkdir(parents=True, exist_ok=True)
+    policy = (schools / "sources" / "tcat.txt").read_text(encoding="utf-8")
+    (folder / "sources" / "tcat.txt").write_text(policy.replace("no longer than 20 minutes", f"no longer than {minutes} minutes"),
+                                                 encoding="utf-8")
+    text = (schools / "tcat.yaml").read_text(encoding="utf-8").replace("    minutes: 20\n", f"    minutes: {minutes}\n")
+    pack = folder / "tcat.yaml"
+    pack.write_text(re.sub(r"than(\s+)20 minutes", rf"than\g<1>{minutes} minutes", text), encoding="utf-8")
+    return pack

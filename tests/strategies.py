@@ -187,6 +187,16 @@ def visits(bases=PREPARED_BASES) -> st.SearchStrategy[dict]:
     return st.one_of(random_visits, near_visits(bases))
 
 
+def at_the_door(drawn: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """The visits of ``drawn`` with staff at the door or inside (an ``on_arrival`` section)."""
+    return drawn.filter(lambda v: v.get("on_arrival") is not None)
+
+
+def as_plans(drawn: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """The visits of ``drawn`` as plans: without ``on_arrival`` (and without a stated phase)."""
+    return drawn.map(lambda v: {k: x for k, x in v.items() if k not in ("on_arrival", "phase")})
+
+
 # -- rule packs -----------------------------------------------------------------------------------
 
 clock_times = st.one_of(
@@ -264,15 +274,18 @@ def fact_tests(draw) -> dict:
     return {"fact": field.name, op: draw(values)}
 
 
-conditions = st.recursive(
-    fact_tests(),
-    lambda inner: st.one_of(
+def _combined(inner: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
+    """``all``, ``any`` and ``not`` over conditions drawn from ``inner``."""
+    return st.one_of(
         st.builds(lambda xs: {"all": xs}, st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda xs: {"any": xs}, st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda x: {"not": x}, inner),
-    ),
-    max_leaves=6,
-)
+    )
+
+
+# A named function, not a lambda: hypothesis reads the source of ``extend`` to see that it recurses,
+# and misreads a lambda spread over several lines.
+conditions = st.recursive(fact_tests(), _combined, max_leaves=6)
 KIND_FIELDS["condition"] = st.fixed_dictionaries({"when": conditions})
 
 #: Facts staff cannot change by planning differently: an ``unless`` over these never offers a way
@@ -314,12 +327,15 @@ def pack_data(draw, rule_lists=None) -> dict:
     # refuses, so such rules are left out; a pack needs at least one rule.
     clock = PackBase.model_validate({k: v for k, v in data.items()}).clock
     kinds = default_registry().kinds()
-    drawn = [rule for rule in drawn if satisfiable(kinds[rule["kind"]].model_validate({"id": "x", "message": "m",
-             "citation": {"section": "s", "quote": "q"}, **rule}).condition(clock))]
-    assume(drawn)
+    models = [kinds[rule["kind"]].model_validate({"id": "x", "message": "m", "citation": {"section": "s", "quote": "q"}, **rule})
+              for rule in drawn]
+    kept = [(rule, model) for rule, model in zip(drawn, models) if satisfiable(model.condition(clock))]
+    assume(kept)
+    # A rule that applies a number quotes a sentence that says it (20 minutes, 16:00, 2 staff).
     data["rules"] = [
-        {"id": f"r{n}", **rule, "message": f"r{n} applies", "citation": {"section": "Generated", "quote": f"quote for r{n}"}}
-        for n, rule in enumerate(drawn)
+        {"id": f"r{n}", **rule, "message": f"r{n} applies",
+         "citation": {"section": "Generated", "quote": " ".join([f"quote for r{n}", *(what for what, _ in model.quoted_numbers())])}}
+        for n, (rule, model) in enumerate(kept)
     ]
     return data
 

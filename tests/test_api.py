@@ -33,7 +33,8 @@ def test_exceptions_subclass_builtins():
 def test_decision_json_shape():
     d = check(visit(ONE_STAFF, {"approvals": []}), school=PACK, today=TODAY)
     data = d.model_dump(mode="json")
-    assert set(data) == {"school", "pack_version", "pack_digest", "outcome", "findings"}
+    assert set(data) == {"school", "pack_version", "pack_digest", "phase", "outcome", "findings"}
+    assert data["phase"] == "plan"
     assert data["outcome"] in ("permitted", "conditional", "blocked")
     for f in data["findings"]:
         assert set(f) == {"rule", "outcome", "message", "conditions", "remedy", "citation", "final"}
@@ -68,9 +69,12 @@ def test_a_pack_past_its_review_date_adds_a_reminder_that_never_changes_the_outc
 
 
 def test_findings_are_most_severe_first_and_final_ones_lead_the_blocked():
-    """At the door after 25 minutes, 'cancel the visit' is what staff must read first."""
+    """At the door after 25 minutes, 'cancel the visit' is what staff must read first (going in without
+    an appropriate adult is a condition while staff are still at the door)."""
     d = check(policyengine.load_visit(Path(__file__).parent.parent / "examples" / "at-the-door-waiting.yaml"), today=TODAY)
     order = [(f.outcome.value, f.final) for f in d.findings]
     assert d.findings[0].rule == "wait-exceeded" and d.findings[0].final
     assert order == sorted(order, key=lambda o: ({"blocked": 0, "conditional": 1, "permitted": 2}[o[0]], not o[1]))
-    assert [f.rule for f in d.findings if f.outcome.value == "blocked"] == ["wait-exceeded", "appropriate-adult"]
+    assert d.phase == "door"
+    assert [f.rule for f in d.findings if f.outcome.value == "blocked"] == ["wait-exceeded"]
+    assert [f.rule for f in d.findings if f.outcome.value == "conditional"] == ["appropriate-adult"]

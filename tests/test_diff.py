@@ -10,6 +10,7 @@ import pytest
 
 from policyengine import check
 from policyengine._cli import main
+from tests.scenarios import tcat_with_a_shorter_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 TCAT = (ROOT / "schools" / "tcat.yaml").read_text(encoding="utf-8")
@@ -31,11 +32,13 @@ def diff_json(capsys, *args: str) -> tuple[int, dict]:
 
 
 def test_a_shorter_wait_shows_a_witness_visit_decided_differently(tmp_path, capsys):
-    shorter = pack_copy(tmp_path, TCAT.replace("    minutes: 20\n", "    minutes: 15\n"))
+    shorter = str(tcat_with_a_shorter_wait(tmp_path))
     status, report = diff_json(capsys, "tcat", shorter)
     assert status == 1
     assert [r["id"] for r in report["rules"]["changed"]] == ["wait-exceeded", "wait-within-limit"]
-    assert report["rules"]["changed"][0]["fields"] == [{"field": "minutes", "old": 20, "new": 15}]
+    # The rule's quote changes with its number: it quotes the sentence that sets the wait.
+    assert [f["field"] for f in report["rules"]["changed"][0]["fields"]] == ["minutes", "citation.quote"]
+    assert report["rules"]["changed"][0]["fields"][0] == {"field": "minutes", "old": 20, "new": 15}
     assert report["meaning_changed"] == ["wait-exceeded", "wait-within-limit"]
     (witness,) = report["witnesses"]
     # The witness is a real visit, decided as the report says by the ordinary check.
@@ -47,12 +50,12 @@ def test_a_shorter_wait_shows_a_witness_visit_decided_differently(tmp_path, caps
 
 
 def test_text_names_both_packs_the_changes_and_the_witness(tmp_path, capsys):
-    shorter = pack_copy(tmp_path, TCAT.replace("    minutes: 20\n", "    minutes: 15\n"))
+    shorter = str(tcat_with_a_shorter_wait(tmp_path))
     assert main(["diff", "tcat", shorter]) == 1
     out = capsys.readouterr().out
     assert out.startswith(f"old: tcat (tcat, pack 1)\nnew: {shorter} (tcat, pack 1)\n\nRules changed (2):\n")
     assert "  1. conditional -> blocked (stricter), found by following wait-exceeded\n" in out
-    assert "    tcat:" in out and "CONDITIONAL (wait-within-limit)\n" in out and "BLOCKED (wait-exceeded)\n" in out
+    assert "    tcat:" in out and "wait-within-limit)\n" in out and "BLOCKED (wait-exceeded)\n" in out
 
 
 @pytest.mark.parametrize(("old", "new"), [("tcat", "burgh"), ("ellesmere", "wirksworth"), ("washwood", "tcat")])
@@ -115,7 +118,7 @@ def test_other_school_hours_change_decisions_of_time_rules(tmp_path, capsys):
 
 
 def test_visits_are_counted_by_change_with_the_first_few_of_each(tmp_path, capsys):
-    shorter = pack_copy(tmp_path, TCAT.replace("    minutes: 20\n", "    minutes: 15\n"))
+    shorter = str(tcat_with_a_shorter_wait(tmp_path))
     status, report = diff_json(capsys, "tcat", shorter, "--visits", str(VISITS))
     assert status == 1
     lines = VISITS.read_text().splitlines()

@@ -25,11 +25,14 @@ def guide_blocks() -> list[tuple[str, str]]:
 
 
 def _entries(text: str, start: str) -> list[tuple[int, int]]:
-    """(begin, end) offsets of each list item in ``text`` whose first line starts with ``start``."""
+    """(begin, end) offsets of each list item in ``text`` whose first line starts with ``start``
+    (``  - id: `` for rules, ``    - id: `` for the rules of the ``timed`` section)."""
     lines = text.splitlines(keepends=True)
     spans, offset, begin = [], 0, None
+    indent = start[: len(start) - len(start.lstrip(" "))]
     for line in lines:
-        ends_item = begin is not None and (line.startswith("  - ") or line.startswith("  #") or not line.startswith(" "))
+        outdented = not line.startswith(indent + " ")
+        ends_item = begin is not None and (line.startswith(indent + "- ") or line.startswith(indent + "#") or outdented)
         if ends_item and line.strip():
             spans.append((begin, offset))
             begin = None
@@ -44,19 +47,20 @@ def _entries(text: str, start: str) -> list[tuple[int, int]]:
 
 def apply_yaml(pack: Path, block: str) -> None:
     text = pack.read_text(encoding="utf-8")
-    items = re.split(r"(?m)^(?=  - )", block)
+    indent = block[: len(block) - len(block.lstrip(" "))]  # 4 spaces: an item of the timed section
+    items = re.split(rf"(?m)^(?={indent}- )", block)
     for item in (i for i in items if i.strip()):
         item = item.rstrip("\n") + "\n"
-        if item.startswith("  - id: "):
-            rule_id = item.split("\n", 1)[0].removeprefix("  - id: ").strip()
-            spans = [s for s in _entries(text, "  - id: ") if text[s[0]:s[1]].startswith(f"  - id: {rule_id}\n")]
+        if item.startswith(f"{indent}- id: "):
+            rule_id = item.split("\n", 1)[0].removeprefix(f"{indent}- id: ").strip()
+            spans = [s for s in _entries(text, f"{indent}- id: ") if text[s[0]:s[1]].startswith(f"{indent}- id: {rule_id}\n")]
             if spans:
                 text = text[: spans[0][0]] + item + text[spans[0][1]:]
             else:
                 text = text.replace("\nrules:\n", "\nrules:\n" + item, 1)
         else:
             names = re.search(r"rules: \[.*\]", item).group(0)
-            spans = [s for s in _entries(text, "  - section: ") if names in text[s[0]:s[1]]]
+            spans = [s for s in _entries(text, f"{indent}- section: ") if names in text[s[0]:s[1]]]
             assert len(spans) == 1, f"no single catalogue entry with {names}"
             text = text[: spans[0][0]] + item + text[spans[0][1]:]
     pack.write_text(text, encoding="utf-8")

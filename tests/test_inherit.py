@@ -252,6 +252,7 @@ def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
         "kind": "authorisation",
         "kind_plugin": "policyengine.rules (built in)",
         "outcome": "conditional",
+        "phases": {"plan": "conditional", "door": "conditional", "inside": "conditional"},
         "origin": "school",
         "overrides": "trust",
         "when": "approved_by_headteacher != true",
@@ -271,7 +272,7 @@ def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
     kinds = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
     assert main(["show", kinds]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("kinds: Test School, Test Policy (pack 1)\n") and "\n38 rules:\n" in out
+    assert out.startswith("kinds: Test School, Test Policy (pack 1)\n") and "\n41 rules:\n" in out
     assert "\ncutoff  [blocked]  kind time_window, own\n  when:  the visit starts after 16:00 or before 06:00 and the SLT has not approved it (or it is\n"
     assert "\n  cites: Test Policy, Test: \"quote for long-visit\"\n\ncatalogue: none (the pack does not list the policy's statements)\n" in out
     assert main(["show", "no-such-pack"]) == 2

@@ -87,11 +87,40 @@ def test_out_of_hours_needs_both_justification_and_contact():
 
 
 @pytest.mark.parametrize(
-    "start, fires",
-    [("2026-11-23T17:59:00", False), ("2026-11-23T18:00:00", True), ("2026-11-24T02:00:00", True), ("2026-11-24T06:00:00", False)],
+    "start, minutes, fires",
+    [
+        ("2026-11-23T17:59:00", 1, False),  # ends 18:00
+        ("2026-11-23T18:00:00", 1, True),
+        ("2026-11-24T02:00:00", 1, True),
+        ("2026-11-24T06:00:00", 1, False),
+        ("2026-11-23T17:15:00", 45, False),  # ends 18:00
+        ("2026-11-23T17:15:00", 46, True),  # runs into the evening
+        ("2026-11-23T17:45:00", 120, True),
+        ("2026-11-23T10:00:00", None, True),  # not known to end before the evening
+    ],
 )
-def test_evening_starts_at_18(start, fires):
-    assert ("evening" in fired(at(start))) is fires
+def test_evening_starts_at_18_and_a_visit_that_runs_into_it_is_an_evening_visit(start, minutes, fires):
+    assert ("evening" in fired(at(start, duration_minutes=minutes))) is fires
+
+
+def test_a_time_window_offers_another_time_first_and_an_emergency_its_exception():
+    from policyengine._decide import decide, parse_visit
+
+    pack = load_pack(PACK)
+
+    def remedy(v, rule):
+        return next(f.remedy for f in decide(pack, parse_visit(v), "python", TODAY).findings if f.rule == rule)
+
+    # Runs into the evening from the afternoon: the same length, ending at 18:00.
+    assert remedy(at("2026-11-23T17:45:00", duration_minutes=120), "evening") == {"start": "2026-11-23T16:00:00+00:00"}
+    # Not known how long: the same start, a length that ends at 18:00.
+    assert remedy(at("2026-11-23T17:00:00", duration_minutes=None), "evening") == {
+        "start": "2026-11-23T17:00:00+00:00", "duration_minutes": 60}
+    # Starts in the evening: the start of the school day, the same length.
+    assert remedy(at("2026-11-23T19:00:00"), "evening") == {"start": "2026-11-23T08:30:00+00:00"}
+    # An emergency cannot wait: the justification the window allows instead.
+    emergency = at("2026-11-23T19:00:00", urgency="emergency")
+    assert remedy(emergency, "evening") == {"out_of_hours": {"justification": "recorded: no reasonable alternative to this time"}}
 
 
 def test_office_hours_reminder_only_outside():
@@ -162,13 +191,47 @@ def test_no_wait_when_parents_present_or_before_arrival():
     assert {"wait", "wait-over"}.isdisjoint(fired(visit()))
 
 
+def findings(v: dict) -> dict:
+    """Rule id -> (outcome, remedy) of each finding, both engines agreeing."""
+    decisions = [check(v, school=PACK, engine=e, today=TODAY) for e in ENGINES]
+    assert decisions[0] == decisions[1], "the engines disagree"
+    return {f.rule: (f.outcome.value, f.remedy) for f in decisions[0].findings}
+
+
+ANIMALS = {"household": {"animals": "present"}}
+
+
 def test_animals_stages():
     assert "animals" not in fired(visit())
-    assert "animals" in fired(visit({"household": {"animals": "present"}}))
+    assert "animals" in fired(visit(ANIMALS))
     assert "animals" in fired(visit({"household": {"animals": "unknown"}}))
-    assert "animals" not in fired(merge_patch(arrived({"animals_secured": True}), {"household": {"animals": "present"}}))
-    assert "animals" in fired(arrived({"animals_secured": False}))
-    assert "animals-refused" in fired(arrived({"animal_request_refused": True}))
+    assert "animals" not in fired(merge_patch(arrived({"animals_secured": True}), ANIMALS))
+    assert "animals" in fired(merge_patch(arrived({"animals_secured": False}), ANIMALS))
+    # "no animals" answers the question: whether they are secured then says nothing.
+    assert "animals" not in fired(arrived({"animals_secured": False}))
+    assert {"animals", "animals-refused"} <= fired(merge_patch(arrived({"animal_request_refused": True}), ANIMALS))
+    assert "animals-refused" not in fired(merge_patch(arrived({"animal_request_refused": True, "animals_secured": True}), ANIMALS))
+
+
+def test_animals_are_asked_for_at_the_door_so_a_plan_only_reminds():
+    plan = findings(visit(ANIMALS))
+    assert plan["animals"] == ("permitted", None) and plan["animals-room"] == ("permitted", None)
+    door = findings(visit(ANIMALS, {"on_arrival": {}}))
+    assert door["animals"] == ("conditional", {"on_arrival": {"animals_secured": True}})
+
+
+def test_after_a_refusal_only_the_doorstep_is_left_and_only_where_the_policy_allows_it():
+    refused = merge_patch(arrived({"animal_request_refused": True}), ANIMALS)
+    got = findings(refused)
+    assert got["animals-refused"] == ("blocked", None)  # final: the policy cancels the visit
+    assert got["animals"] == ("conditional", None)  # never "animals_secured: true" after a refusal
+    assert got["animals-room"] == ("conditional", {"on_arrival": {"meeting_room": "doorstep"}})
+    assert got["animals-room-refused"] == ("blocked", {"on_arrival": {"meeting_room": "doorstep"}})
+    at_the_door = findings(merge_patch(refused, {"on_arrival": {"meeting_room": None}}))
+    assert at_the_door["animals-room-refused"] == ("conditional", {"on_arrival": {"meeting_room": "doorstep"}})
+    on_the_doorstep = fired(merge_patch(refused, {"on_arrival": {"meeting_room": "doorstep"}}))
+    assert {"animals-room", "animals-room-refused"}.isdisjoint(on_the_doorstep)
+    assert "animals-refused" in on_the_doorstep
 
 
 @pytest.mark.parametrize(
@@ -186,14 +249,47 @@ def test_rooms(room, escort, expected):
     assert got & {"upstairs-alone", "upstairs-escorted", "bedroom"} == expected
 
 
+def test_a_room_not_yet_known_at_the_door_is_not_a_room_the_policy_allows():
+    got = findings(arrived({"meeting_room": None}))
+    doorstep_or_downstairs = {"on_arrival": {"meeting_room": "ground_floor"}}
+    assert got["upstairs-alone"] == ("conditional", doorstep_or_downstairs)  # blocked once inside
+    assert got["bedroom"] == ("conditional", doorstep_or_downstairs)
+    assert "upstairs-escorted" not in got  # the escort is not known either: the stricter rule asks
+
+
 def test_entry_checks():
-    assert {"invited", "adult-present", "not-in", "unsafe", "occupant"}.isdisjoint(fired(arrived()))
+    assert {"invited", "adult-present", "not-in", "unsafe", "occupant", "safety"}.isdisjoint(fired(arrived()))
     assert "invited" in fired(arrived({"invited_in_by": "child"}))
     assert "invited" not in fired(arrived({"invited_in_by": "child", "meeting_room": "doorstep"}))
+    # An invitation from a responsible adult staff know is not there is not one.
+    assert "invited" in fired(arrived({"responsible_adult_present": False}))
     assert "adult-present" in fired(arrived({"responsible_adult_present": False}))
     assert "not-in" in fired(arrived({"parents_present": False}))
     assert "unsafe" in fired(arrived({"staff_feel_unsafe": True, "meeting_room": "doorstep"}))
     assert "occupant" in fired(arrived({"occupant_concern": True}))
+
+
+def test_going_in_is_conditional_at_the_door_and_blocked_inside():
+    inside = findings(arrived({"responsible_adult_present": False}))
+    at_the_door = findings(arrived({"responsible_adult_present": False, "meeting_room": None}))
+    doorstep = {"on_arrival": {"meeting_room": "doorstep"}}
+    for rule in ("invited", "adult-present"):
+        assert inside[rule] == ("blocked", doorstep)
+        assert at_the_door[rule] == ("conditional", doorstep)
+
+
+def test_safety_not_said_is_not_safety_confirmed():
+    got = findings(arrived({"staff_feel_unsafe": None, "occupant_concern": False, "meeting_room": "doorstep"}))
+    assert got["safety"] == ("conditional", {"on_arrival": {"staff_feel_unsafe": False}})
+    assert "safety" not in fired(arrived({"staff_feel_unsafe": True, "occupant_concern": False}))  # answered: unsafe
+    assert "safety" not in fired(visit())  # a plan asks nothing at the door
+
+
+def test_a_wait_the_parents_are_seen_missing_from_has_no_remedy_but_an_unknown_is_confirmed():
+    waiting = findings(arrived({"parents_present": False, "minutes_waited": 19, "meeting_room": "doorstep"}))
+    assert waiting["wait"] == ("conditional", None)
+    not_known = findings(arrived({"parents_present": None, "minutes_waited": 19, "meeting_room": "doorstep"}))
+    assert not_known["wait"] == ("conditional", {"on_arrival": {"parents_present": True}})
 
 
 def test_contagious_illness():
@@ -203,6 +299,21 @@ def test_contagious_illness():
     ill = merge_patch(arrived(), {"household": {"contagious_illness": True}})
     assert "illness-entry" in fired(ill)
     assert "illness-entry" not in fired(merge_patch(ill, {"on_arrival": {"meeting_room": "doorstep"}}))
+    assert findings(merge_patch(ill, {"on_arrival": {"meeting_room": None}}))["illness-entry"][0] == "conditional"
+
+
+def test_not_known_is_found_out_before_it_is_approved():
+    not_known = findings(visit({"household": {"contagious_illness": None}, "approvals": ["headteacher"]}))
+    assert not_known["illness-before"] == ("conditional", {"household": {"contagious_illness": False}})
+    ill = findings(visit({"household": {"contagious_illness": True}, "approvals": ["headteacher"]}))
+    assert ill["illness-before"] == ("conditional", {"approvals": ["headteacher", "slt"]})
+
+
+def test_pairing_offers_a_second_member_of_staff_first():
+    lone = findings(visit(ONE_STAFF))
+    assert lone["pairs-lone-ht"][1] == {"staff": ONE_STAFF["staff"] * 2}
+    agreed = findings(visit(ONE_STAFF, {"lone_visit_approved_by": "headteacher", "risk_assessment": "none"}))
+    assert agreed["pairs-lone-ht"][1] == {"risk_assessment": "completed"}  # the agreement is kept
 
 
 # -- preparation -----------------------------------------------------------------------------------
@@ -285,9 +396,9 @@ def test_a_lone_visit_agreement_covers_any_number_short_of_min_staff():
     from policyengine._yaml import from_mapping
 
     rule = {"id": "three", "kind": "pairing", "min_staff": 3, "lone_agreed_by": ["headteacher"], "outcome": "blocked",
-            "message": "m", "citation": {"section": "s", "quote": "q"}}
+            "message": "m", "citation": {"section": "s", "quote": "three staff"}}
     pack = parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt",
-                                    "rules": [rule]}, "p"), source="q")
+                                    "rules": [rule]}, "p"), source="three staff")
     from policyengine._decide import decide, parse_visit
 
     member = visit()["staff"][0]

@@ -170,7 +170,7 @@ def test_the_command_line_checks_lists_shows_and_lints_the_plugin(plugin_env, tm
     assert decision["outcome"] == "conditional"
     assert {f["rule"] for f in decision["findings"] if f["outcome"] == "conditional"} == {"authorised", "visit-length"}
     text = plugin_env.cli("check", str(visit_file), "--school", SCHOOL, log=log).stdout
-    assert text.startswith("CONDITIONAL:") and "no longer than 45 minutes" in text
+    assert text.startswith("Planning: CONDITIONAL:") and "no longer than 45 minutes" in text
     assert [json.loads(line)["outcome"] for line in log.read_text().splitlines()] == ["conditional", "conditional"]
 
     packs = plugin_env.cli("packs").stdout

@@ -184,6 +184,29 @@ def test_every_rule_fires_for_some_visit(ref):
     assert checks.live(named(ref)) == []
 
 
+# -- 8 to 11. the phase of a visit ----------------------------------------------------------------
+
+#: Each property of the phase of a visit, and the visits it is tried on.
+PHASE_PROPERTIES = {
+    "a plan's remedy never adds on_arrival": (checks.plan_remedies_stay_plans, S.as_plans),
+    "no remedy changes what staff saw at the door": (checks.remedies_keep_what_staff_saw, S.at_the_door),
+    "a door fact not known never makes a door decision permitted": (checks.unknown_never_permits, S.at_the_door),
+}
+
+
+@packs
+@pytest.mark.parametrize("prop", PHASE_PROPERTIES, ids=[p.replace(" ", "-") for p in PHASE_PROPERTIES])
+def test_the_phase_of_a_visit(ref, prop):
+    check_, tried_on = PHASE_PROPERTIES[prop]
+    subject = named(ref)
+    no_problems(counterexample(lambda v: check_(subject, v), tried_on(pack_visits(ref)), budget(0.5)))
+
+
+@packs
+def test_a_rule_with_a_number_quotes_the_sentence_that_says_it(ref):
+    assert checks.numbers_quoted(named(ref)) == []
+
+
 def test_the_readme_lists_every_riskier_move():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index('## What "consistent" means'):readme.index("## Engines")]

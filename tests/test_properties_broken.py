@@ -119,7 +119,7 @@ def test_remedies_fail_when_they_undo_each_other():
 def test_remedies_fail_for_a_condition_without_a_remedy():
     s = broken("condition_without_remedy")
     found = search(lambda v: checks.remedies_work(s, v), S.visits(s.bases()))
-    fails(found, "rule 'first-visit-plan' is conditional but has no remedy")
+    fails(found, "rule 'first-visit-plan' is conditional but has no remedy", "removes it", "visit_plan_lodged")
 
 
 def test_citations_fail_for_a_paraphrase():
@@ -156,3 +156,40 @@ def test_live_fails_for_a_rule_that_never_fires():
     with pytest.raises(InputError, match="rule 'transport-unless-transport' can never fire"):
         load_pack(str(BROKEN / "never_fires.yaml"))  # refused as it loads, and the property sees it too:
     assert checks.live(unchecked("never_fires")) == ["rule 'transport-unless-transport' never fires: no visit meets its condition"]
+
+
+# -- the phase of a visit (issue 13) ----------------------------------------------------------------
+
+
+def test_plan_remedies_fail_for_a_plan_patched_with_door_facts():
+    with pytest.raises(InputError, match="rule 'animals-away': its remedy sets on_arrival"):
+        load_pack(str(BROKEN / "plan_remedy_adds_door.yaml"))  # refused as it loads, and the property sees it too:
+    s = unchecked("plan_remedy_adds_door")
+    found = search(lambda v: checks.plan_remedies_stay_plans(s, v), S.as_plans(S.visits(s.bases())))
+    fails(found, "rule 'animals-away' gives a plan the remedy", "says what staff will find at the door")
+
+
+def test_observations_fail_for_remedies_that_change_what_staff_saw():
+    s = broken("remedy_changes_what_staff_saw")
+    at_door = S.at_the_door(S.visits(s.bases()))
+    found = search(lambda v: checks.remedies_keep_what_staff_saw(s, v), at_door)
+    fails(found, "changes what staff saw at the door: parents_present False -> True")
+    refused = at_door.filter(lambda v: (v["on_arrival"] or {}).get("animal_request_refused") is True)
+    about_animals = lambda v: [p for p in checks.remedies_keep_what_staff_saw(s, v) if "'animals-away'" in p]  # noqa: E731
+    fails(search(about_animals, refused), "says the animals are secured, but the household refused")
+
+
+def test_unknown_never_permits_fails_for_rooms_checked_only_once_known():
+    s = broken("unknown_room_permitted")
+    found = search(lambda v: checks.unknown_never_permits(s, v), S.at_the_door(S.visits(s.bases())))
+    fails(found, "with meeting_room not known the decision door is permitted, but meeting_room: 'upstairs' makes it blocked",
+          "['not-upstairs']")
+
+
+def test_numbers_quoted_fails_for_a_wait_that_quotes_only_the_cancellation():
+    with pytest.raises(InputError, match="rule 'wait-exceeded' applies 20 minutes, but its quote does not say it"):
+        load_pack(str(BROKEN / "number_not_quoted.yaml"))  # refused as it loads, and the property sees it too:
+    assert checks.numbers_quoted(unchecked("number_not_quoted")) == [
+        "rule 'wait-exceeded' applies 20 minutes, but its quote 'If the parents do not arrive, the visit will be "
+        "cancelled.' does not say it"
+    ]

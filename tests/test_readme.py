@@ -133,3 +133,43 @@ def test_extending_a_trust_pack_example_is_what_lint_and_show_say(tmp_path, caps
     for engine in ENGINES_HERE:
         assert check(merge_patch(PREPARED, witness), school="tcat", engine=engine).outcome.value == "blocked"
         assert check(merge_patch(PREPARED, witness), school="oak-lane.yaml", engine=engine).outcome.value == "conditional"
+
+
+def test_phase_examples_print_what_the_readme_shows():
+    """"Phases of a visit": one example per phase, each command's output as the README shows it."""
+    from tests.test_guide import matches
+
+    text = section("Phases of a visit")
+    pairs = re.findall(r"```sh\n(.*?)```\s*(?:.*?\n)??```text\n(.*?)```", text, re.S)
+    assert len(pairs) == 3
+    phases = []
+    for command, expected in pairs:
+        args = command.split()
+        assert args[:2] == ["policyengine", "check"]
+        result = subprocess.run([sys.executable, "-m", "policyengine", *args[1:]], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        printed = result.stdout.splitlines()
+        assert matches(expected.splitlines(), printed), "\n".join(["expected:", expected, "printed:", *printed])
+        phases.append(printed[0].split(":")[0])
+    assert phases == ["Planning", "At the door", "Inside"]
+
+
+def test_phases_yaml_example_is_a_rule_that_does_what_the_readme_says():
+    from policyengine._decide import decide, parse_visit
+    from tests.scenarios import TODAY
+    from tests.visits import arrived, visit
+
+    (block,) = [b for b in blocks(section("Phases of a visit"), "yaml") if "phases:" in b]
+    (rule,) = yaml.safe_load(block)
+    rule["citation"] = {"section": "s", "quote": "q"}
+    pack = parse_pack(from_mapping({"id": "readme", "school": "README", "document": "Policy", "version": "1", "source": "p.txt",
+                                    "rules": [rule]}, "README.md"), source="q")
+    animals = {"household": {"animals": "present"}}
+
+    def outcome(v):
+        (finding,) = decide(pack, parse_visit(v), "python", TODAY).findings
+        return finding.outcome.value
+
+    assert outcome(visit(animals)) == "permitted"
+    assert outcome(visit(animals, {"on_arrival": {}})) == "conditional"
+    assert outcome(arrived() | animals) == "blocked"

@@ -19,10 +19,10 @@ from tests.conftest import ENGINES_HERE
 KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 
 
-def one_rule_pack(**rule):
-    rule = {"id": "r", "outcome": "blocked", "message": "m", "citation": {"section": "s", "quote": "q"}, **rule}
+def one_rule_pack(quote: str = "q", **rule):
+    rule = {"id": "r", "outcome": "blocked", "message": "m", "citation": {"section": "s", "quote": quote}, **rule}
     return parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt",
-                                    "rules": [rule]}, "p"), source="q")
+                                    "rules": [rule]}, "p"), source=quote)
 
 
 def finding(pack, v):
@@ -36,10 +36,10 @@ def test_a_time_window_without_exceptions_is_remedied_by_another_time():
     assert finding(weekdays_only, saturday).remedy == {"start": "2026-11-30T10:00:00+00:00"}  # Monday, same time
     christmas_eve_late = visit({"start": "2026-12-24T15:00:00", "duration_minutes": 60})  # ends 16:00
     assert finding(weekdays_only, christmas_eve_late).remedy == {"start": "2026-12-24T15:00:00+00:00", "duration_minutes": 30}
-    no_cutoff_after_4 = one_rule_pack(kind="time_window", when="starts_after", time="16:00")
+    no_cutoff_after_4 = one_rule_pack("not after 4pm", kind="time_window", when="starts_after", time="16:00")
     summer_evening = visit({"start": "2026-07-06T19:00:00"})
     assert finding(no_cutoff_after_4, summer_evening).remedy == {"start": "2026-07-06T08:30:00+01:00"}
-    never = one_rule_pack(kind="time_window", when="starts_after", time="05:00")  # night starts count as after it
+    never = one_rule_pack("not after 5am", kind="time_window", when="starts_after", time="05:00")  # night starts count as after it
     f = finding(never, visit())
     assert f.remedy is None and f.final
 
@@ -86,7 +86,8 @@ def test_combined_remedy_is_empty_when_permitted_and_none_when_a_finding_is_fina
     permitted = visit({"staff": [{"role": "pastoral", "home_visit_trained": True, "dbs": "enhanced", "school_phone": True, "id_badge": True}] * 2})
     assert check(permitted, school=KINDS, today=TODAY).outcome.value == "permitted"
     assert combined_remedy(permitted, school=KINDS, today=TODAY) == {}
-    assert combined_remedy(arrived({"animal_request_refused": True}), school=KINDS, today=TODAY) is None
+    refused = merge_patch(arrived({"animal_request_refused": True}), {"household": {"animals": "present"}})
+    assert combined_remedy(refused, school=KINDS, today=TODAY) is None
 
 
 def test_merge_diff_is_the_patch_between_two_visits():

@@ -133,7 +133,7 @@ TRUST = f"""
         stage: exceeded
         outcome: blocked
         message: Cancel the visit.
-        citation: {{section: '1', quote: 'if the parents do not arrive, the visit is cancelled.'}}
+        citation: {{section: '1', quote: 'Staff will wait no longer than 15 minutes; if the parents do not arrive, the visit is cancelled.'}}
       - id: two-staff
         kind: pairing
         outcome: blocked
@@ -174,7 +174,7 @@ SCHOOL = """
         applies_to: first_visits
         outcome: permitted
         message: Take care on a first visit.
-        citation: {section: '1', quote: We wait 30 minutes.}
+        citation: {section: '1', quote: Lone first visits are agreed case by case.}
     """
 LOOSENS = """
     loosens:
@@ -187,7 +187,7 @@ LOOSENS = """
 
 def trust_registry(tmp_path: Path, school: str) -> Registry:
     files = [write(tmp_path, "trust.yaml", TRUST, {"trust.txt": TRUST_TEXT}),
-             write(tmp_path, "school.yaml", school, {"school.txt": "We wait 30 minutes."})]
+             write(tmp_path, "school.yaml", school, {"school.txt": "We wait 30 minutes. Lone first visits are agreed case by case."})]
 
     class Packs:
         @hookimpl

@@ -9,15 +9,13 @@ from policyengine import check, load_pack
 from policyengine._pack import compile_pack
 from policyengine._witness import PREPARED, changed_rules, differences
 from tests.conftest import ENGINES_HERE
+from tests.scenarios import tcat_with_a_shorter_wait
 
 SCHOOLS = Path(__file__).resolve().parents[1] / "schools"
 
 
 def _shorter_wait(tmp_path: Path) -> Path:
-    shutil.copytree(SCHOOLS / "sources", tmp_path / "sources")
-    pack = tmp_path / "tcat.yaml"
-    pack.write_text((SCHOOLS / "tcat.yaml").read_text().replace("minutes: 20", "minutes: 15"))
-    return pack
+    return tcat_with_a_shorter_wait(tmp_path)
 
 
 def test_a_shorter_wait_is_found_stricter_with_a_visit_that_shows_it(tmp_path):

@@ -27,7 +27,8 @@ def rule_words(pack_id: str, rule_id: str) -> str:
 
 def test_the_wording_the_issue_asks_for():
     assert rule_words("ellesmere", "evening-visit") == (
-        "the visit starts at or after 18:00 or before 06:00 and no justification is recorded (or it is not known)"
+        "either the visit starts at or after 18:00 or before 06:00 or the visit ends after 18:00 or its length is not "
+        "known, and no justification is recorded (or it is not known)"
     )
     assert rule_words("wirksworth", "dsl-authorises") == "the DSL has not approved it (or it is not known)"
 

@@ -17,8 +17,10 @@ class Household(Rule):
 
     ``check``: ``contagious_illness`` or ``known_risks``. ``stage: before`` fires before going when the
     fact is true or not known (not known is not "no"), unless one of ``unless_approved_by`` has
-    approved the visit. ``stage: entry`` fires at the door when the fact is true and staff would go
-    further than the doorstep.
+    approved the visit; its remedy is to find out (where the fact is not known), else the approval.
+    ``stage: entry`` fires at the door or inside when the fact is true and staff would go further
+    than the doorstep: at the door, before going in, it is at most conditional (stay on the
+    doorstep), inside it gives the rule's outcome.
     """
 
     kind: Literal["household"]
@@ -37,6 +39,9 @@ class Household(Rule):
             return f"{what}: going beyond the doorstep"
         return f"{what} (or not known)" + (" without " + " or ".join(a.upper() if a == "slt" else a for a in self.unless_approved_by) + " approval" if self.unless_approved_by else "")
 
+    def phase_defaults(self) -> dict[str, str]:
+        return {"door": "conditional"} if self.stage == "entry" else {}
+
     def trigger(self, clock: Clock) -> Condition:
         if self.stage == "entry":
             return all_of(
@@ -48,8 +53,8 @@ class Household(Rule):
         if self.stage == "entry":
             return on_arrival(meeting_room="doorstep")
         known = (visit.get("household") or {}).get(self.check)
+        if known is None:  # not known: finding out comes before any approval
+            return {"household": {self.check: False}}
         if self.unless_approved_by:
             return add_approval(visit, self.unless_approved_by[0])
-        if known is None:
-            return {"household": {self.check: False}}
         return None

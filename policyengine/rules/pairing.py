@@ -9,6 +9,7 @@ from pydantic import Field, StrictInt
 from .._conditions import FALSE, Condition, all_of, fact, negate
 from .._facts import Clock
 from .._models import Approver
+from .._numbers import staff_words
 from .._rule import Rule
 
 
@@ -20,6 +21,10 @@ class Pairing(Rule):
     ``lone_agreed_by``: the approval roles who may agree a lone visit (``lone_visit_approved_by``);
     empty means a lone visit can never be agreed. ``lone_needs_risk_assessment``: the lone-working
     risk assessment level that must also be in place.
+
+    Remedy: the policy's preferred way, another member of staff (like the first, so the newcomer
+    brings no finding of their own); where one of ``lone_agreed_by`` has already agreed the lone
+    visit, the risk assessment that agreement needs.
     """
 
     kind: Literal["pairing"]
@@ -58,15 +63,16 @@ class Pairing(Rule):
     def trigger(self, clock: Clock) -> Condition:
         return all_of(*self.scope(), fact("staff_count", "lt", self.min_staff), negate(self.lone_agreed()))
 
+    def quoted_numbers(self) -> list[tuple[str, str]]:
+        return [(f"{self.min_staff} staff", staff_words(self.min_staff))]
+
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
+        # The policy's preferred way first: a pairing rule exists because the policy wants staff to go
+        # together, so the remedy is another member of staff. Only where someone it names has already
+        # agreed a lone visit does the remedy complete that agreement (its risk assessment) instead.
         staff = list(visit.get("staff") or [])
-        if self.lone_agreed_by and len(staff) == 1:
-            patch: dict = {"lone_visit_approved_by": self.lone_agreed_by[0]}
-            if self.lone_needs_risk_assessment and not (
-                self.lone_needs_risk_assessment == "completed" and visit.get("risk_assessment") == "approved"
-            ):
-                patch["risk_assessment"] = self.lone_needs_risk_assessment
-            return patch
+        if self.lone_agreed_by and visit.get("lone_visit_approved_by") in self.lone_agreed_by:
+            return {"risk_assessment": self.lone_needs_risk_assessment}
         if not staff:
             return None
         # A colleague like the first one, so that the new member brings no new finding of their own.

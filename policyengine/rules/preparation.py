@@ -8,6 +8,7 @@ from pydantic import Field, StrictInt
 
 from .._conditions import Condition, any_of, fact
 from .._facts import Clock
+from .._numbers import number_words
 from .._rule import Rule, set_all_staff
 
 
@@ -70,6 +71,11 @@ class Preparation(Rule):
             "parents_informed": "parents_informed",
         }[r]
         return fact(field, "ne", True)
+
+    def quoted_numbers(self) -> list[tuple[str, str]]:
+        if self.require == "check_in" and self.max_interval_minutes is not None:
+            return [(f"{self.max_interval_minutes} minutes", number_words(self.max_interval_minutes))]
+        return []
 
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
         r = self.require

@@ -6,14 +6,16 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from .._conditions import Condition, all_of, fact
+from .._conditions import Condition, all_of, any_of, fact
 from .._facts import Clock
 from .._models import MeetingRoom
 from .._rule import Rule, on_arrival
 
 
 class Rooms(Rule):
-    """Fires at the door when the meeting is in one of ``rooms``.
+    """Fires at the door or inside when the meeting is in one of ``rooms``, or at the door before
+    the room is known (a room not yet known is not "not upstairs"): at the door it is at most
+    conditional (meet where the policy allows), inside it gives the rule's outcome.
 
     ``escorted``: ``any`` (default), ``yes`` (only when accompanied upstairs by a responsible adult)
     or ``no`` (only when not known to be accompanied). A policy that allows upstairs only with an
@@ -30,8 +32,12 @@ class Rooms(Rule):
         escort = {"any": "", "yes": " with a responsible adult", "no": " without a responsible adult"}[self.escorted]
         return f"meeting {rooms}{escort}"
 
+    def phase_defaults(self) -> dict[str, str]:
+        return {"door": "conditional"}
+
     def trigger(self, clock: Clock) -> Condition:
-        parts = [fact("arrived", "eq", True), fact("meeting_room", "in", self.rooms)]
+        room = any_of(fact("meeting_room", "in", self.rooms), fact("meeting_room", "eq", None))
+        parts = [fact("arrived", "eq", True), room]
         if self.escorted == "yes":
             parts.append(fact("upstairs_escort", "eq", True))
         elif self.escorted == "no":

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from .._conditions import FALSE, Condition, all_of, any_of, fact, negate
 from .._facts import Clock, _is_bank_holiday
 from .._models import Approver
+from .._numbers import time_words
 from .._rule import ClockTime, Rule, add_approval, to_minutes
 
 
@@ -24,15 +25,19 @@ class TimeWindow(Rule):
     ``when``: ``outside_school_day``, ``outside_office_hours`` (start before, end after, a weekend or
     an England bank holiday; an unknown duration counts as running over), ``starts_after`` (start
     later than ``time``: 16:00 itself is not after 16:00), ``evening`` (start at or after ``time``, or
-    the pack's ``evening_starts``). Night starts (00:00 to 05:59) count as after any cut-off and as
-    evening: a visit at 01:00 is later, not earlier, than one at 16:01.
+    the pack's ``evening_starts``, or running past it: a visit from 17:45 for two hours is an evening
+    visit, and an unknown duration counts as running over). Night starts (00:00 to 05:59) count as
+    after any cut-off and as evening: a visit at 01:00 is later, not earlier, than one at 16:01.
 
     Exceptions, all of which must hold when several are given: ``unless_approved_by`` (any of these
     approvals), ``needs_justification`` (``out_of_hours.justification`` recorded),
     ``needs_responsible_contact`` (``out_of_hours.responsible_contact`` is true).
 
-    Remedy: meeting the exceptions; a window without exceptions is remedied by another time (the
-    same day where the window allows, else the next working day; with a length that fits).
+    Remedy: the policy's preferred way first. With ``prefer: another_time`` (the default: the five
+    policies all prefer visits inside their hours "wherever possible") a planned visit is offered
+    another time (the same day where the window allows, else the next working day; with a length
+    that fits), and an emergency, which cannot wait, the exceptions; ``prefer: exception`` offers
+    the exceptions first. A window without exceptions is always remedied by another time.
     """
 
     kind: Literal["time_window"]
@@ -41,6 +46,9 @@ class TimeWindow(Rule):
     unless_approved_by: list[Approver] = Field(default_factory=list)
     needs_justification: bool = False
     needs_responsible_contact: bool = False
+    prefer: Literal["another_time", "exception"] = Field(
+        "another_time", description="which remedy a planned visit is offered first: another time, or the exceptions"
+    )
 
     @model_validator(mode="after")
     def _time_needed(self):
@@ -55,7 +63,7 @@ class TimeWindow(Rule):
             "outside_school_day": "outside the school day",
             "outside_office_hours": "outside office hours",
             "starts_after": f"starting after {self.time}",
-            "evening": f"starting from {self.time or 'the evening'}",
+            "evening": f"starting from (or running into) {self.time or 'the evening'}",
         }[self.when]
         unless = []
         if self.unless_approved_by:
@@ -78,7 +86,8 @@ class TimeWindow(Rule):
         if self.when == "starts_after":
             return any_of(fact("start_minute", "gt", to_minutes(self.time)), night)
         start = to_minutes(self.time) if self.time else clock.evening_starts
-        return any_of(fact("start_minute", "ge", start), night)
+        runs_on = any_of(fact("end_minute", "gt", start), fact("end_minute", "eq", None))
+        return any_of(fact("start_minute", "ge", start), night, runs_on)
 
     def exception(self) -> Condition:
         if not self._has_exception():
@@ -95,9 +104,16 @@ class TimeWindow(Rule):
     def trigger(self, clock: Clock) -> Condition:
         return all_of(self.breach(clock), negate(self.exception()))
 
+    def quoted_numbers(self) -> list[tuple[str, str]]:
+        return [(self.time, time_words(self.time))] if self.time else []
+
     def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
-        if self.remedy is None and not self._has_exception() and clock is not None:
-            return self.reschedule(visit, clock)
+        if self.remedy is None and clock is not None:
+            another_time = self.prefer == "another_time" and visit.get("urgency") != "emergency"
+            if not self._has_exception() or another_time:
+                moved = self.reschedule(visit, clock)
+                if moved is not None or not self._has_exception():
+                    return moved
         return super().remedy_for(visit, clock)
 
     def reschedule(self, visit: dict, clock: Clock) -> Optional[dict]:
@@ -119,10 +135,17 @@ class TimeWindow(Rule):
             latest = to_minutes(self.time) if self.when == "starts_after" else (
                 (to_minutes(self.time) if self.time else clock.evening_starts) - 1
             )
-            choices = [m for m in (clock.school_day[0], clock.office_hours[0], latest, NIGHT_ENDS) if NIGHT_ENDS <= m <= latest]
-            if not choices:
-                return None
-            at = choices[0]
+            if self.when == "evening" and NIGHT_ENDS <= start <= latest:
+                # It starts in the day and runs into the evening: start it early enough to end in time
+                # (or, where its length does not fit in the day, keep the start and end it in time).
+                at = min(start, latest + 1 - length) if length and latest + 1 - length >= NIGHT_ENDS else start
+            else:
+                choices = [m for m in (clock.school_day[0], clock.office_hours[0], latest, NIGHT_ENDS) if NIGHT_ENDS <= m <= latest]
+                if not choices:
+                    return None
+                at = choices[0]
+            if self.when == "evening" and (not length or at + length > latest + 1):
+                patch["duration_minutes"] = latest + 1 - at
         moved = datetime.combine(day, time(at // 60, at % 60), tzinfo=zone)
         if moved.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != moved.replace(tzinfo=None):
             return None  # inside a clock change's gap

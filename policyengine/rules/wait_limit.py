@@ -8,6 +8,7 @@ from pydantic import Field, StrictInt
 
 from .._conditions import Condition, all_of, fact
 from .._facts import Clock
+from .._numbers import number_words
 from .._rule import Rule, on_arrival
 
 
@@ -15,9 +16,12 @@ class WaitLimit(Rule):
     """At the door, parents not present (or not known to be) at the arranged time.
 
     ``stage: waiting`` fires while ``minutes_waited`` is at most ``minutes`` (an unknown wait counts as
-    still waiting): staff may wait until the limit, then cancel. ``stage: exceeded`` fires once
-    ``minutes_waited`` is more than ``minutes``: the visit is cancelled; nothing done at the door
-    now changes that, so it has no remedy.
+    still waiting): staff may wait until the limit, then cancel. Where staff have seen that the
+    parents are not there, nothing they can change brings them, so the finding has no remedy (its
+    conditions say what to wait for); where it is not known whether they are there, the remedy is
+    to confirm that they are. ``stage: exceeded`` fires once ``minutes_waited`` is more than
+    ``minutes``: the visit is cancelled; nothing done at the door now changes that, so it has no
+    remedy.
     """
 
     kind: Literal["wait_limit"]
@@ -37,7 +41,11 @@ class WaitLimit(Rule):
             fact("minutes_waited", op, self.minutes),
         )
 
+    def quoted_numbers(self) -> list[tuple[str, str]]:
+        return [(f"{self.minutes} minutes", number_words(self.minutes))]
+
     def suggest_remedy(self, visit: dict) -> Optional[dict]:
-        if self.stage == "waiting":
+        seen = (visit.get("on_arrival") or {}).get("parents_present")
+        if self.stage == "waiting" and seen is None:
             return on_arrival(parents_present=True)
         return None

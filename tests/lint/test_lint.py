@@ -42,7 +42,9 @@ EXPECTED = {
     "quote_not_in_source": "17:7: error: rule 'wait-exceeded': the quote is not in the policy text; copy the policy's exact words",
     "review_overdue": "6:1: warning: the policy was due for review on 2020-01-31; decisions carry a reminder until it is reviewed",
     "never_fires": "17:5: error: rule 'cutoff' can never fire: no visit meets its condition",
-    "shadowed": "26:5: warning: rule 'cutoff-late' is always shadowed: whenever it fires, rule 'cutoff' fires too with the same outcome (blocked)",
+    "shadowed": "26:5: warning: rule 'cutoff-attendance' is always shadowed: whenever it fires, rule 'cutoff' fires too with the same outcome (blocked)",
+    "number_not_quoted": "17:7: error: rule 'wait-exceeded' applies 20 minutes, but its quote does not say it: quote the sentence that sets it",
+    "plan_remedy_sets_door": "15:5: error: rule 'parents-there': its remedy sets on_arrival (what staff find at the door), but it applies to plans as conditional; a plan's remedy changes only what can be arranged in advance: make it a reminder on plans (phases: {plan: reminder}) or leave plans out (phases: {plan: off})",
 }
 
 

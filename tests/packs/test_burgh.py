@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.scenarios import Scenario, parametrize, run
+from tests.scenarios import TODAY, Scenario, parametrize, run
 from tests.visits import AT_THE_DOOR, ONE_STAFF, arrived, visit
 
 RISKS = {"household": {"known_risks": True}}
@@ -52,11 +52,16 @@ SCENARIOS = [
     Scenario("occupant under the influence", arrived({"occupant_concern": True, "meeting_room": "doorstep"}), "blocked", "withdraw if unsafe", ("occupant-concern",)),
     # Rooms: the ground floor only, no exception for an escort upstairs; never bedrooms.
     Scenario("ground floor", arrived({"meeting_room": "ground_floor"}), "permitted"),
+    Scenario("invited in, the room not yet known", arrived({"meeting_room": None}), "conditional", "Remain on the ground floor", ("ground-floor-only", "no-bedrooms")),
+    Scenario("invited in by a child, at the door", arrived({"parents_present": False, "invited_in_by": "child", "responsible_adult_present": False, "meeting_room": None}), "conditional", "do not enter if only a child is present", ("invited-by-responsible-adult", "not-if-only-a-child")),
+    Scenario("nothing said about feeling at risk", arrived({"staff_feel_unsafe": None, "meeting_room": "doorstep"}), "conditional", "dynamic risk assessment", ("safety-confirmed",)),
     Scenario("upstairs with the parent", arrived({"meeting_room": "upstairs", "upstairs_escort": True}), "blocked", "Remain on the ground floor", ("ground-floor-only",)),
     Scenario("a child's bedroom", arrived({"meeting_room": "child_bedroom", "upstairs_escort": True}), "blocked", "do not enter bedrooms", ("no-bedrooms",)),
     # Animals: a request; a refusal leaves the condition unmet but does not cancel (TCAT cancels).
-    Scenario("animals present", visit(ANIMALS), "conditional", "secured in another room", ("animals-secured",)),
-    Scenario("animals not known", visit({"household": {"animals": "unknown"}}), "conditional", "secured in another room", ("animals-secured",)),
+    Scenario("animals present, planning", visit(ANIMALS), "permitted", None, ("animals-secured",)),
+    Scenario("animals not known, planning", visit({"household": {"animals": "unknown"}}), "permitted", None, ("animals-secured",)),
+    Scenario("animals present, going in", visit(AT_THE_DOOR, ANIMALS), "conditional", "secured in another room", ("animals-secured",)),
+    Scenario("animals present, on the doorstep", visit(AT_THE_DOOR, ANIMALS, {"on_arrival": {"meeting_room": "doorstep"}}), "permitted"),
     Scenario("animals secured at the door", visit(AT_THE_DOOR, ANIMALS, {"on_arrival": {"animals_secured": True}}), "permitted"),
     Scenario("animal request refused", visit(AT_THE_DOOR, ANIMALS, {"on_arrival": {"animals_secured": False, "animal_request_refused": True}}), "conditional", "secured in another room", ("animals-secured",)),
     # Contagious illness: the policy says nothing (Wirksworth keeps staff out); a reminder only.
@@ -82,3 +87,11 @@ SCENARIOS = [
 @parametrize(SCENARIOS)
 def test_burgh(scenario):
     run("burgh", scenario)
+
+
+def test_after_a_refusal_the_remedy_is_the_doorstep():
+    from policyengine import check
+
+    refused = visit(AT_THE_DOOR, ANIMALS, {"on_arrival": {"animals_secured": False, "animal_request_refused": True}})
+    (f,) = [f for f in check(refused, school="burgh", today=TODAY).findings if f.rule == "animals-secured"]
+    assert f.outcome.value == "conditional" and f.remedy == {"on_arrival": {"meeting_room": "doorstep"}}

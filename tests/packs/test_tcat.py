@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.scenarios import Scenario, parametrize, run
-from tests.visits import ONE_STAFF, arrived, visit, at_door
+from policyengine import check, combined_remedy
+from tests.scenarios import TODAY, Scenario, parametrize, run
+from tests.visits import ONE_STAFF, PREPARED, arrived, at_door, visit
 
 LONE_AGREED = {**ONE_STAFF, "lone_visit_approved_by": "headteacher"}
 UNTRAINED_TUTOR = {"role": "form_tutor", "home_visit_trained": True, "dbs": "enhanced", "school_phone": True, "id_badge": True}
@@ -13,7 +14,7 @@ SCENARIOS = [
     # The 20-minute wait, at its boundary.
     Scenario("waited 19 minutes", arrived({"parents_present": False, "minutes_waited": 19}), "conditional", "wait no longer than 20 minutes", ("wait-within-limit",)),
     Scenario("waited 20 minutes", arrived({"parents_present": False, "minutes_waited": 20}), "conditional", "wait no longer than 20 minutes", ("wait-within-limit",)),
-    Scenario("waited 21 minutes", arrived({"parents_present": False, "minutes_waited": 21}), "blocked", "the visit will be cancelled", ("wait-exceeded",)),
+    Scenario("waited 21 minutes", arrived({"parents_present": False, "minutes_waited": 21}), "blocked", "wait no longer than 20 minutes. If the learner's parents do not arrive, the visit will be cancelled", ("wait-exceeded",)),
     Scenario("parents present after a wait", arrived({"parents_present": True, "minutes_waited": 35}), "permitted"),
     # School hours: conditional on a justification and a responsible contact (no 4pm block here).
     Scenario("ends 15:30, inside school hours", visit({"start": "2026-11-23T14:45:00"}), "permitted"),
@@ -26,10 +27,11 @@ SCENARIOS = [
     Scenario("lone, nobody agreed", visit(ONE_STAFF), "conditional", "At least two staff members", ("pairs-unless-headteacher-agrees",)),
     Scenario("lone, agreed by the headteacher", visit(LONE_AGREED), "permitted"),
     Scenario("lone, agreed by the DSL only", visit(ONE_STAFF, {"lone_visit_approved_by": "dsl"}), "conditional", "unless the Headteacher decides"),
-    Scenario("lone, agreed, no risk assessment", visit(LONE_AGREED, {"risk_assessment": "none"}), "conditional", "At least two staff members"),
-    # Animals: a request first; refusal cancels.
-    Scenario("animals present", visit({"household": {"animals": "present"}}), "conditional", "kept in a separate room", ("animals-separate-room",)),
-    Scenario("animals not known", visit({"household": {"animals": "unknown"}}), "conditional", "kept in a separate room"),
+    Scenario("lone, agreed, no risk assessment", visit(LONE_AGREED, {"risk_assessment": "none"}), "conditional", "approved by the Headteacher", ("risk-assessment-approved",)),
+    # Animals: a request at the door (a reminder on a plan); refusal cancels.
+    Scenario("animals present, planning", visit({"household": {"animals": "present"}}), "permitted", None, ("animals-separate-room",)),
+    Scenario("animals present, at the door", visit({"household": {"animals": "present"}}, at_door({"meeting_room": None})), "conditional", "kept in a separate room", ("animals-separate-room",)),
+    Scenario("animals not known, at the door", visit({"household": {"animals": "unknown"}}, at_door()), "conditional", "kept in a separate room"),
     Scenario("animals secured at the door", visit({"household": {"animals": "present"}}, at_door({"animals_secured": True})), "permitted"),
     Scenario("animal request refused", visit({"household": {"animals": "present"}}, at_door({"animal_request_refused": True})), "blocked", "refuses, or is unable", ("animals-refused",)),
     # Upstairs: TCAT's policy says nothing about rooms.
@@ -54,10 +56,70 @@ SCENARIOS = [
     Scenario("a form tutor goes", visit({"staff": [visit()["staff"][0], UNTRAINED_TUTOR]}), "conditional", "form tutors", ("staff-roles",)),
     Scenario("own mobile phones, not the school's", visit({"staff": [dict(s, school_phone=False, mobile_phone=True) for s in visit()["staff"]]}), "conditional", "school-issued mobile phone", ("school-phone",)),
     Scenario("a basic DBS check", visit({"staff": [dict(s, dbs="basic") for s in visit()["staff"]]}), "conditional", "appropriate level of DBS check", ("dbs-check",)),
-    Scenario("nobody trained is only a reminder", visit({"staff": [dict(s, home_visit_trained=False) for s in visit()["staff"]]}), "permitted", None, ("trained-member",)),
+    Scenario("nobody trained", visit({"staff": [dict(s, home_visit_trained=False) for s in visit()["staff"]]}), "conditional", "undergo the appropriate training", ("staff-trained", "trained-member")),
+    # Issue 13, class 1: at the door, waiting is allowed; going in waits for an appropriate adult.
+    Scenario("at the door, 19 minutes, no adult yet, no room", visit({"on_arrival": {"parents_present": False, "minutes_waited": 19, "responsible_adult_present": False, "staff_feel_unsafe": False, "occupant_concern": False}}), "conditional", "wait no longer than 20 minutes", ("wait-within-limit", "appropriate-adult")),
+    Scenario("at the door, 21 minutes, no room", visit({"on_arrival": {"parents_present": False, "minutes_waited": 21, "staff_feel_unsafe": False, "occupant_concern": False}}), "blocked", "wait no longer than 20 minutes", ("wait-exceeded",)),
+    Scenario("at the door, nothing said about safety", visit({"on_arrival": {"parents_present": True, "responsible_adult_present": True, "meeting_room": "doorstep"}}), "conditional", "avoid any situations that may risk their safety", ("safety-confirmed",)),
+    # Class 4: the visit's purpose.
+    Scenario("planned safeguarding visit, parents not told", visit({"purpose": "safeguarding", "parents_informed": False}), "permitted"),
+    Scenario("planned welfare check, parents not told", visit({"purpose": "welfare_check", "parents_informed": False}), "permitted"),
+    Scenario("a teacher takes work home", visit({"purpose": "work_drop_off", "staff": [visit()["staff"][0], UNTRAINED_TUTOR | {"role": "teacher"}]}), "permitted"),
+    Scenario("a teacher on an attendance visit", visit({"staff": [visit()["staff"][0], UNTRAINED_TUTOR | {"role": "teacher"}]}), "conditional", "related to their role", ("staff-roles",)),
+    Scenario("office staff take work home", visit({"purpose": "work_drop_off", "staff": [visit()["staff"][0], UNTRAINED_TUTOR | {"role": "office"}]}), "conditional", "related to their role", ("staff-roles-teaching",)),
+    # Class 5: checkable sentences.
+    Scenario("check in every hour", visit({"check_in": {"interval_minutes": 60, "code_word_agreed": True}}), "conditional", "every 30 minutes", ("check-in-interval-agreed",)),
+    Scenario("no check-in agreed", visit({"check_in": {"interval_minutes": None}}), "conditional", "every 30 minutes", ("check-in-interval-agreed",)),
+    # Class 6 and 9: after a refusal the visit is cancelled, on the doorstep too (the policy's words).
+    Scenario("animals refused, on the doorstep", visit({"household": {"animals": "present"}}, at_door({"animal_request_refused": True, "meeting_room": "doorstep"})), "blocked", "the visit will be cancelled", ("animals-refused",)),
 ]
 
 
 @parametrize(SCENARIOS)
 def test_tcat(scenario):
     run("tcat", scenario)
+
+
+def test_a_plans_remedy_arranges_only_what_can_be_arranged_in_advance():
+    """Class 2: a plan with animals (or not known) is not patched with what staff will find at the door."""
+    for animals in ("present", "unknown"):
+        plan = visit({"household": {"animals": animals}, "parents_informed": False, "staff": ONE_STAFF["staff"]})
+        patch = combined_remedy(plan, school="tcat", today=TODAY)
+        assert "on_arrival" not in patch
+        assert patch["parents_informed"] is True and len(patch["staff"]) == 2
+
+
+def test_no_remedy_contradicts_a_refusal():
+    """Class 6: after the parent refused, nothing says the animals are secured; the visit is cancelled."""
+    refused = visit({"household": {"animals": "present"}}, at_door({"animal_request_refused": True}))
+    d = check(refused, school="tcat", today=TODAY)
+    assert d.phase == "inside" and d.outcome.value == "blocked"
+    assert d.findings[0].rule == "animals-refused" and d.findings[0].final
+    assert all((f.remedy or {}).get("on_arrival", {}).get("animals_secured") is None for f in d.findings)
+    assert combined_remedy(refused, school="tcat", today=TODAY) is None
+
+
+def test_a_lone_visit_is_offered_a_second_member_of_staff_first():
+    """Class 7: "Wherever possible, lone working will be avoided"."""
+    d = check(visit(ONE_STAFF), school="tcat", today=TODAY)
+    (pairing,) = [f for f in d.findings if f.rule == "pairs-unless-headteacher-agrees"]
+    assert pairing.remedy == {"staff": [PREPARED["staff"][0]] * 2}
+    assert "Wherever possible, lone working will be avoided" in pairing.citation.quote
+
+
+def test_a_visit_after_school_is_offered_school_hours_first():
+    """Class 7: "Home visits will take place during school hours wherever possible"."""
+    late = visit({"start": "2026-11-23T16:30:00"})
+    (f,) = [f for f in check(late, school="tcat", today=TODAY).findings if f.rule == "outside-school-hours"]
+    assert f.remedy == {"start": "2026-11-23T08:30:00+00:00"}
+    emergency = visit({"start": "2026-11-23T16:30:00", "urgency": "emergency"})
+    (f,) = [f for f in check(emergency, school="tcat", today=TODAY).findings if f.rule == "outside-school-hours"]
+    assert set(f.remedy["out_of_hours"]) == {"justification", "responsible_contact"}
+
+
+def test_waiting_at_the_door_has_no_remedy_staff_can_make():
+    d = check(visit({"on_arrival": {"parents_present": False, "minutes_waited": 19, "staff_feel_unsafe": False,
+                                    "occupant_concern": False, "meeting_room": "doorstep"}}), school="tcat", today=TODAY)
+    assert d.phase == "door" and d.outcome.value == "conditional"
+    (wait,) = d.findings[:1]
+    assert wait.rule == "wait-within-limit" and wait.remedy is None and not wait.final

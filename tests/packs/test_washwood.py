@@ -70,8 +70,13 @@ SCENARIOS = [
     Scenario("occupant under the influence", arrived({"occupant_concern": True}), "blocked", "under the influence of alcohol or drugs", ("occupant-gives-concern", "leave-and-rearrange")),
     Scenario("occupant concern, on the doorstep", arrived({"occupant_concern": True, "meeting_room": "doorstep"}), "blocked", "known to be violent", ("occupant-gives-concern",)),
     Scenario("staff doubt their safety", arrived({"staff_feel_unsafe": True}), "blocked", "any doubts concerning your safety", ("doubts-about-safety", "leave-and-rearrange")),
-    Scenario("invited in by a child", arrived({"invited_in_by": "child"}), "blocked", "follow the occupants into the room", ("follow-the-occupants-in",)),
-    Scenario("nobody invited them in", arrived({"invited_in_by": "nobody"}), "blocked", "follow the occupants", ("follow-the-occupants-in",)),
+    # Who invites staff in: this policy has no such sentence (the other four do), so a child answering
+    # the door does not stop a visit to parents who are in; parents who are not in stop it.
+    Scenario("a child shows staff in to the parents", arrived({"invited_in_by": "child"}), "permitted", "follow the occupants into the room", ("follow-the-occupants-in",)),
+    Scenario("nobody invited them in, parents in", arrived({"invited_in_by": "nobody"}), "permitted", None, ("follow-the-occupants-in",)),
+    Scenario("a child alone invites them in", arrived({"invited_in_by": "child", "parents_present": False, "responsible_adult_present": False}), "blocked", "the person you have arranged to visit is not in", ("person-not-in",)),
+    Scenario("the person arranged is not in, at the door", arrived({"parents_present": False, "meeting_room": None}), "conditional", "the person you have arranged to visit is not in", ("person-not-in",)),
+    Scenario("nothing said about doubts at the door", arrived({"staff_feel_unsafe": None, "meeting_room": "doorstep"}), "conditional", "consider if it is safe to proceed", ("safety-confirmed",)),
     Scenario("a child at the door, on the doorstep", arrived({"invited_in_by": "child", "meeting_room": "doorstep"}), "permitted"),
     # Where this policy says nothing (other packs differ): permitted here.
     Scenario("animals present (tcat asks for them to be shut away)", visit({"household": {"animals": "present"}}), "permitted"),

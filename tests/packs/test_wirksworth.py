@@ -13,6 +13,7 @@ DSL_ONLY = {"approvals": ["dsl"]}
 SLT_TOO = {"approvals": ["dsl", "slt"]}
 ILL = {"household": {"contagious_illness": True}}
 ILL_NOT_KNOWN = {"household": {"contagious_illness": None}}
+WELFARE = {"purpose": "welfare_check"}
 STAFF = visit()["staff"]
 
 
@@ -27,9 +28,10 @@ SCENARIOS = [
     # Evening visits are strongly discouraged (conditional on a reason); no 4pm cut-off, no school hours.
     Scenario("16:00, no 4pm cut-off here", visit({"start": "2026-11-23T16:00:00"}), "permitted"),
     Scenario("16:01, no 4pm cut-off here", visit({"start": "2026-11-23T16:01:00"}), "permitted"),
-    Scenario("17:59 is not evening", visit({"start": "2026-11-23T17:59:00"}), "permitted"),
+    Scenario("17:59 for a minute is not evening", visit({"start": "2026-11-23T17:59:00", "duration_minutes": 1}), "permitted"),
+    Scenario("17:45 for two hours runs into the evening", visit({"start": "2026-11-23T17:45:00", "duration_minutes": 120}), "conditional", "evening home visit", ("evening-visit",)),
     Scenario("18:00 is evening", visit({"start": "2026-11-23T18:00:00"}), "conditional", "evening home visit", ("evening-visit",)),
-    Scenario("17:59 BST given in UTC", visit({"start": "2026-07-06T16:59:00Z"}), "permitted"),
+    Scenario("17:59 BST given in UTC", visit({"start": "2026-07-06T16:59:00Z", "duration_minutes": 1}), "permitted"),
     Scenario("18:00 BST given in UTC", visit({"start": "2026-07-06T17:00:00Z"}), "conditional", "evening home visit", ("evening-visit",)),
     Scenario("05:30 counts as evening", visit({"start": "2026-11-23T05:30:00"}), "conditional", "evening home visit", ("evening-visit",)),
     Scenario("evening with a reason recorded", visit({"start": "2026-11-23T18:30:00", "out_of_hours": {"justification": "parent works days"}}), "permitted"),
@@ -65,16 +67,23 @@ SCENARIOS = [
     Scenario("upstairs, not escorted", arrived({"meeting_room": "upstairs"}), "blocked", "accompanied by a responsible adult", ("upstairs-unaccompanied",)),
     Scenario("child's bedroom, escorted", arrived({"meeting_room": "child_bedroom", "upstairs_escort": True}), "blocked", "bedroom", ("no-child-bedroom",)),
     # Animals: none in the meeting room; a refusal keeps staff on the doorstep, it does not cancel.
-    Scenario("animals present", visit({"household": {"animals": "present"}}), "conditional", "no animals in the room", ("no-animals-in-meeting-room",)),
-    Scenario("animals not known", visit({"household": {"animals": "unknown"}}), "conditional", "no animals in the room"),
+    Scenario("animals present, planning", visit({"household": {"animals": "present"}}), "permitted", None, ("no-animals-in-meeting-room",)),
+    Scenario("animals not known, planning", visit({"household": {"animals": "unknown"}}), "permitted", None, ("no-animals-in-meeting-room",)),
+    Scenario("animals present, going in", visit({"household": {"animals": "present"}}, door()), "conditional", "no animals in the room", ("no-animals-in-meeting-room",)),
+    Scenario("animals not known, at the door", visit({"household": {"animals": "unknown"}}, door({"meeting_room": None})), "conditional", "no animals in the room"),
     Scenario("animals shut away at the door", visit({"household": {"animals": "present"}}, door({"animals_secured": True})), "permitted"),
     Scenario("animals not moved, going in", visit({"household": {"animals": "present"}}, door({"animal_request_refused": True})), "blocked", "no animals in the room", ("animals-not-moved-stay-outside",)),
-    Scenario("animals not moved, on the doorstep", visit({"household": {"animals": "present"}}, door({"animal_request_refused": True, "meeting_room": "doorstep"})), "conditional", "no animals in the room"),
+    Scenario("animals not moved, on the doorstep", visit({"household": {"animals": "present"}}, door({"animal_request_refused": True, "meeting_room": "doorstep"})), "permitted"),
+    Scenario("animals not moved, at the door", visit({"household": {"animals": "present"}}, door({"animal_request_refused": True, "meeting_room": None})), "conditional", "no animals in the room", ("animals-not-moved-stay-outside",)),
     # Contagious illness: discussed with SLT before going; doorstep only, two metres back.
-    Scenario("contagious, not discussed with SLT", visit(ILL, DSL_ONLY), "conditional", "discussed with someone on the SLT", ("contagious-discuss-with-slt",)),
-    Scenario("contagious, SLT agreed, before going", visit(ILL, SLT_TOO), "permitted", None, ("contagious-two-metres",)),
-    Scenario("contagious, SLT agreed, going in", visit(ILL, SLT_TOO, door()), "blocked", "no school staff should be entering homes", ("contagious-do-not-enter",)),
-    Scenario("contagious, SLT agreed, on the doorstep", visit(ILL, SLT_TOO, door({"meeting_room": "doorstep"})), "permitted", None, ("contagious-two-metres",)),
+    # Contagious illness: visits only for welfare concerns (the policy's reason for them), after SLT, doorstep only.
+    Scenario("contagious, an attendance visit", visit(ILL, SLT_TOO), "blocked", "unable to make contact with parents or carers", ("contagious-only-for-welfare-concerns",)),
+    Scenario("contagious, an emergency attendance visit", visit(ILL, SLT_TOO, {"urgency": "emergency"}), "permitted"),
+    Scenario("contagious, not discussed with SLT", visit(ILL, DSL_ONLY, WELFARE), "conditional", "discussed with someone on the SLT", ("contagious-discuss-with-slt",)),
+    Scenario("contagious, SLT agreed, before going", visit(ILL, SLT_TOO, WELFARE), "permitted", None, ("contagious-two-metres",)),
+    Scenario("contagious, SLT agreed, going in", visit(ILL, SLT_TOO, WELFARE, door()), "blocked", "no school staff should be entering homes", ("contagious-do-not-enter",)),
+    Scenario("contagious, SLT agreed, at the door", visit(ILL, SLT_TOO, WELFARE, door({"meeting_room": None})), "conditional", "no school staff should be entering homes", ("contagious-do-not-enter",)),
+    Scenario("contagious, SLT agreed, on the doorstep", visit(ILL, SLT_TOO, WELFARE, door({"meeting_room": "doorstep"})), "permitted", None, ("contagious-two-metres",)),
     Scenario("illness not known, no SLT", visit(ILL_NOT_KNOWN, DSL_ONLY), "conditional", "discussed with someone on the SLT", ("contagious-discuss-with-slt",)),
     Scenario("illness not known, SLT agreed, going in", visit(ILL_NOT_KNOWN, SLT_TOO, door()), "conditional", "no school staff should be entering homes", ("contagious-unknown-at-door",)),
     Scenario("illness not known, SLT agreed, doorstep", visit(ILL_NOT_KNOWN, SLT_TOO, door({"meeting_room": "doorstep"})), "permitted"),

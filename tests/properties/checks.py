@@ -12,10 +12,11 @@ import json
 from typing import Callable, Iterable
 
 from policyengine import Decision, DecisionError, InputError, Outcome, PluginError, merge_patch
-from policyengine._conditions import fact
+from policyengine._conditions import facts_used, fact
 from policyengine._decide import decide_with, parse_visit, visit_json
-from policyengine._facts import flatten
-from policyengine._models import PURPOSES
+from policyengine._facts import FIELDS, enum_values, flatten
+from policyengine._models import PURPOSES, OnArrival
+from policyengine._numbers import missing_numbers
 from policyengine._patch import merge_diff
 from policyengine._quotes import quote_in
 from policyengine._remedy import fold_remedies
@@ -33,6 +34,23 @@ FIXED_FACTS = (
     "parents_present", "minutes_waited", "responsible_adult_present", "invited_in_by",
     "animal_request_refused", "occupant_concern", "staff_feel_unsafe",
 )
+
+
+#: What staff saw at the door: a remedy never changes one that is known (a remedy may only change
+#: what staff can still choose, such as where to meet, or what they ask for, such as animals shut
+#: away; and may confirm what is not yet known).
+OBSERVED = ("parents_present", "minutes_waited", "responsible_adult_present", "invited_in_by",
+            "animal_request_refused", "occupant_concern", "staff_feel_unsafe")
+
+
+def _refused(visit: dict) -> bool:
+    return (visit.get("on_arrival") or {}).get("animal_request_refused") is True
+
+
+def fixed_facts(visit: dict) -> tuple[str, ...]:
+    """The facts staff cannot change for ``visit``: FIXED_FACTS, and after a refusal whether the
+    animals are secured (a request refused is not granted by arranging the visit differently)."""
+    return FIXED_FACTS + (("animals_secured",) if _refused(visit) else ())
 
 
 def fired(decision: Decision) -> set[str]:
@@ -140,31 +158,35 @@ def remedies_remove(subject: Subject, visit: dict) -> list[str]:
 
 
 def no_remedy_means_final(subject: Subject, visit: dict, conditions_need_remedies: bool = True) -> list[str]:
-    """A blocked finding without a remedy says it is final, and no change staff can make (see
-    FIXED_FACTS) removes it. A conditional finding always has a remedy: a condition is a fact of
-    the visit staff can confirm (off for generated packs, whose outcomes are drawn at random)."""
+    """A finding without a remedy is one no change staff can make removes (see FIXED_FACTS): a
+    blocked one says it is final; a conditional one waits on what staff cannot change (the parents
+    arriving), and every other conditional finding has a remedy, since a condition is a fact of the
+    visit staff can confirm (not checked for generated packs, whose outcomes are drawn at random)."""
     problems = []
     for finding in _open(subject.decide(visit)):
         if finding.remedy is not None:
             if finding.final:
                 problems.append(f"rule '{finding.rule}' has a remedy but says it is final")
             continue
-        if finding.outcome is Outcome.CONDITIONAL:
-            if conditions_need_remedies:
-                problems.append(
-                    f"rule '{finding.rule}' is conditional but has no remedy: a condition must be something staff "
-                    "can confirm on the visit; give the rule a remedy (or make it blocked if nothing can)"
-                )
+        if finding.outcome is Outcome.CONDITIONAL and not conditions_need_remedies:
             continue
-        if not finding.final:
+        if finding.outcome is Outcome.BLOCKED and not finding.final:
             problems.append(f"rule '{finding.rule}' is blocked with no remedy but does not say it is final")
-        fix = witness.avoiding(subject.compiled, finding.rule, visit, FIXED_FACTS)
+        # Without a remedy, nothing staff can change may remove the finding: a blocked one is final,
+        # a conditional one waits on something out of staff's hands (the parents arriving).
+        fix = witness.avoiding(subject.compiled, finding.rule, visit, fixed_facts(visit))
         if fix is not None:
             change = merge_diff(visit_json(parse_visit(visit)), fix)
-            problems.append(
-                f"rule '{finding.rule}' is blocked with no remedy, so staff are told nothing can be changed, "
-                f"but this change removes it: {_short(change)}; give the rule a remedy"
-            )
+            if finding.outcome is Outcome.BLOCKED:
+                problems.append(
+                    f"rule '{finding.rule}' is blocked with no remedy, so staff are told nothing can be changed, "
+                    f"but this change removes it: {_short(change)}; give the rule a remedy"
+                )
+            else:
+                problems.append(
+                    f"rule '{finding.rule}' is conditional but has no remedy, though this change staff can make "
+                    f"removes it: {_short(change)}; give the rule a remedy"
+                )
     return problems
 
 
@@ -189,6 +211,100 @@ def remedies_combine(subject: Subject, visit: dict) -> list[str]:
 
 def remedies_work(subject: Subject, visit: dict) -> list[str]:
     return remedies_remove(subject, visit) + no_remedy_means_final(subject, visit) + remedies_combine(subject, visit)
+
+
+# -- 8 to 10. the phase of the visit ---------------------------------------------------------------
+
+
+def plan_remedies_stay_plans(subject: Subject, visit: dict) -> list[str]:
+    """A plan's remedy changes only what can be arranged in advance: never ``on_arrival`` (what
+    staff will find at the door), finding by finding or folded together."""
+    decision = subject.decide(visit)
+    if decision.phase != "plan":
+        return []
+    problems = [
+        f"rule '{f.rule}' gives a plan the remedy {_short(f.remedy)}, which says what staff will find at the door"
+        for f in _open(decision) if f.remedy is not None and "on_arrival" in f.remedy
+    ]
+    engine = next(iter(subject.engines.values()))
+    plan = fold_remedies(lambda v: decide_with(engine, v, TODAY), parse_visit(visit))
+    if plan is not None and "on_arrival" in plan:
+        problems.append(f"the combined remedy of a plan {_short(plan)} says what staff will find at the door")
+    return problems
+
+
+def remedies_keep_what_staff_saw(subject: Subject, visit: dict) -> list[str]:
+    """No remedy changes a door fact staff observed (see OBSERVED), takes staff away from the door,
+    or grants a request the household refused (animals secured after a refusal)."""
+    door = visit.get("on_arrival")
+    if door is None:
+        return []
+    problems = []
+    for finding in _open(subject.decide(visit)):
+        if finding.remedy is None:
+            continue
+        after = merge_patch(visit, finding.remedy).get("on_arrival")
+        if after is None:
+            problems.append(f"the remedy of rule '{finding.rule}' ({_short(finding.remedy)}) removes what staff saw at the door")
+            continue
+        changed = [name for name in OBSERVED if door.get(name) is not None and after.get(name) != door[name]]
+        if changed:
+            problems.append(
+                f"the remedy of rule '{finding.rule}' ({_short(finding.remedy)}) changes what staff saw at the door: "
+                + ", ".join(f"{name} {door[name]!r} -> {after.get(name)!r}" for name in changed)
+            )
+        if _refused(visit) and after.get("animals_secured") is True and door.get("animals_secured") is not True:
+            problems.append(
+                f"the remedy of rule '{finding.rule}' ({_short(finding.remedy)}) says the animals are secured, "
+                "but the household refused"
+            )
+    return problems
+
+
+def _door_values(name: str) -> tuple:
+    spec = FIELDS[name]
+    if spec.type == "bool":
+        return (True, False)
+    if spec.type == "int":
+        return (0, 1, 19, 20, 21, 29, 30, 31, 60, 240, 241, 1000)
+    return tuple(v for v in enum_values(spec) if v != "unknown")
+
+
+def unknown_never_permits(subject: Subject, visit: dict) -> list[str]:
+    """At the door or inside, a door fact not known never makes a decision permitted that some known
+    value of it would not: "not known" is never better than every answer (for each fact a rule tests)."""
+    decision = subject.decide(visit)
+    if decision.phase == "plan" or decision.outcome is not Outcome.PERMITTED:
+        return []
+    tested: set[str] = set()
+    for rule in subject.compiled.rules:
+        if any(o is not None and o is not Outcome.PERMITTED for p, o in rule.outcomes.items() if p != "plan"):
+            tested |= facts_used(rule.condition)
+    door = visit.get("on_arrival") or {}
+    problems = []
+    for name in OnArrival.model_fields:
+        if door.get(name) is not None or name not in tested:
+            continue
+        for value in _door_values(name):
+            other = merge_patch(visit, {"on_arrival": {name: value}, "phase": None})
+            after = subject.decide(other)
+            if after.outcome is not Outcome.PERMITTED:
+                why = sorted(f.rule for f in _open(after))
+                problems.append(
+                    f"with {name} not known the decision {decision.phase} is permitted, but {name}: {value!r} makes it "
+                    f"{after.outcome} ({why}): a fact not known must not pass where some answer would not"
+                )
+                break
+    return problems
+
+
+def numbers_quoted(subject: Subject) -> list[str]:
+    """A rule whose kind applies a number (minutes, a time, a number of staff) quotes a sentence
+    that says it."""
+    return [
+        f"rule '{rule.id}' applies {what}, but its quote {rule.citation.quote!r} does not say it"
+        for rule in subject.pack.rules for what in missing_numbers(rule)
+    ]
 
 
 # -- 5. citations ---------------------------------------------------------------------------------

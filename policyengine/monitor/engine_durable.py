@@ -1,0 +1,303 @@
+"""Timers on durable-rules: the state of every subject lives in durable-rules as facts, and rules
+joining events with that state decide what each event arms or disarms and whether a deadline fires.
+
+Facts, in a fixed set of sessions (a subject's session is chosen by a hash of its name):
+
+* ``p``: a subject's params (``v`` its name, then its times and lengths);
+* ``T``: an armed timer (``v``, ``i`` the timer, ``k`` the step, ``g`` the generation: the number of
+  the event that armed it, ``d`` its deadline);
+* ``e``: an event (``v``, ``e`` its name, ``a`` its time, ``n`` its number), asserted, then retracted
+  once every rule it matched has fired.
+
+Rules, for each timer ``i``: *disarm* (an event that meets, ends or restarts it, joined with its
+``T`` fact, retracts the fact), *arm* (an event that starts or restarts it, joined with the
+subject's ``p`` and with no ``T`` for it, asserts one), and *deadline* (a deadline event joined with
+the ``T`` of the same timer, step and generation: the step fires, and the next is armed); a
+deadline event that matches no ``T`` is stale, and a rule says so. A restart is a disarm followed
+by an arm; the disarm rule skips the timer the same event armed (``g`` is the event's number), so
+the pair cannot chase each other.
+
+The durable-rules hazards (``shared/notes/durable-rules.md``) and how each is met:
+
+* the 1,024 live sessions per ruleset: a fixed number of sessions (:data:`SESSIONS`), many subjects
+  in each; sessions are never deleted (deleting is where durable-rules crashes);
+* exceptions swallowed inside actions (``KeyboardInterrupt`` too): this engine drives durable-rules'
+  action loop itself, through its native module, so an exception in an action propagates; the
+  engine is then marked broken and every later call fails (the monitor rebuilds from its log);
+* timer threads and wall-clock timers: none (no ``Host``; deadlines are event time, carried in facts);
+* the engine's own state record matching rules and looping: every condition excludes it;
+* identical facts refused: events and deadline events carry unique numbers;
+* global C state: every call holds the process-wide engine lock the decision engine uses.
+
+Driving the loop natively also drops durable-rules' per-action Python overhead (a ``Closure``, a
+state round trip through JSON), which was two thirds of the cost of an event.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import zlib
+from json.encoder import encode_basestring as _string
+from typing import Optional
+
+from .._engine_durable import ENGINE_LOCK
+from .._errors import DecisionError
+from .timers import Armed, Fired, TimerEngine, first_due, next_due
+
+try:  # durable-rules does not import on Python 3.13; the python engine runs there.
+    import durable_rules_engine as _native
+except Exception as _exc:  # pragma: no cover - depends on the interpreter
+    _native = None
+    IMPORT_ERROR: Optional[Exception] = _exc
+else:
+    IMPORT_ERROR = None
+
+#: Sessions per engine: each holds the subjects whose name hashes to it. Far below durable-rules'
+#: limit of 1,024, and enough that its joins (hashed per session) stay short with 10,000 open visits.
+SESSIONS = 64
+_NOT_STATE = {"$nex": {"$s": 1}}
+_CLOSE = "~close"
+_SESSION_NAMES = tuple(f"m{n}" for n in range(SESSIONS))
+_names = itertools.count(1)
+
+
+def _timer(sid: str, subject: str, index: int, step: int, gen: int, due: int) -> str:
+    """A ``T`` fact as JSON. Facts are written from templates: json.dumps was a third of the cost of
+    an event. durable-rules knows a fact by its fields, whatever their order."""
+    return f'{{"sid":"{sid}","t":"T","v":{_string(subject)},"i":{index},"k":{step},"g":{gen},"d":{due}}}'
+
+
+def _flat(fact: dict) -> str:
+    """A flat fact of whole numbers and text as JSON (the keys are this module's own)."""
+    return "{" + ",".join(f'"{k}":{v}' if type(v) is int else f'"{k}":{_string(v)}' for k, v in fact.items()) + "}"
+
+
+def _one_of(field: str, values) -> dict:
+    values = sorted(values)
+    if len(values) == 1:
+        return {field: values[0]}
+    return {"$or": [{field: value} for value in values]}
+
+
+class DurableTimers(TimerEngine):
+    name = "durable"
+
+    def __init__(self, program, after=None):
+        if _native is None:
+            raise DecisionError(f"the durable engine is unavailable on this Python: {IMPORT_ERROR}")
+        super().__init__(program, after)
+        self.broken = False
+        #: Each open subject's ``p`` fact, as asserted (to retract it when it changes or closes).
+        self._params: dict[str, str] = {}
+        self._armed: list[Armed] = []
+        self._fired: list[Fired] = []
+        #: Timers armed by the actions of one call, asserted once its actions have all run: asserting
+        #: a fact from inside an action makes durable-rules drop the other rules' pending activations
+        #: for the same event (seen with two timers started by one event), so arming is deferred.
+        self._later: list[str] = []
+        self._verdicts = 0
+        self._numbers = itertools.count(1)
+        self._actions: dict = {}
+        definition: dict = {}
+        for index, spec in enumerate(program.timers):
+            arming = spec.arm | spec.rearm
+            disarming = spec.disarm | spec.rearm
+            if arming:
+                subject = [_NOT_STATE, {"t": "p"}, {"v": {"e": "v"}}]
+                if spec.applies is not None:
+                    subject.append({spec.applies: 1})
+                definition[f"arm{index}"] = {
+                    "all": [
+                        {"e": {"$and": [_NOT_STATE, {"t": "e"}, _one_of("e", arming)]}},
+                        {"p": {"$and": subject}},
+                        {"x$not": {"$and": [{"t": "T"}, {"v": {"e": "v"}}, {"i": index}]}},
+                    ]
+                }
+                self._actions[f"arm{index}"] = self._arm(index)
+            if disarming:
+                definition[f"disarm{index}"] = {
+                    "all": [
+                        {"e": {"$and": [_NOT_STATE, {"t": "e"}, _one_of("e", disarming)]}},
+                        {"x": {"$and": [_NOT_STATE, {"t": "T"}, {"v": {"e": "v"}}, {"i": index}, {"$neq": {"g": {"e": "n"}}}]}},
+                    ]
+                }
+                self._actions[f"disarm{index}"] = self._disarm
+            definition[f"due{index}"] = {
+                "all": [
+                    {"d": {"$and": [_NOT_STATE, {"t": "d"}, {"i": index}]}},
+                    {"x": {"$and": [_NOT_STATE, {"t": "T"}, {"v": {"d": "v"}}, {"i": index}, {"g": {"d": "g"}}, {"k": {"d": "k"}}]}},
+                    {"p": {"$and": [_NOT_STATE, {"t": "p"}, {"v": {"d": "v"}}]}},
+                ]
+            }
+            self._actions[f"due{index}"] = self._due(index)
+        definition["stale"] = {
+            "all": [
+                {"d": {"$and": [_NOT_STATE, {"t": "d"}]}},
+                {"x$not": {"$and": [{"t": "T"}, {"v": {"d": "v"}}, {"i": {"d": "i"}}, {"g": {"d": "g"}}, {"k": {"d": "k"}}]}},
+            ]
+        }
+        self._actions["stale"] = self._stale
+        definition["close"] = {
+            "all": [
+                {"e": {"$and": [_NOT_STATE, {"t": "e"}, {"e": _CLOSE}]}},
+                {"x": {"$and": [_NOT_STATE, {"t": "T"}, {"v": {"e": "v"}}]}},
+            ]
+        }
+        self._actions["close"] = self._disarm
+        self.ruleset = f"policyengine_timers_{next(_names)}"
+        with ENGINE_LOCK:
+            self._handle = _native.create_ruleset(self.ruleset, json.dumps(definition))
+
+    # -- actions: called from the loop in _drive, with the matched facts ---------------------------
+
+    def _arm(self, index: int):
+        spec = self.program.timers[index]
+        after = self.after
+
+        def action(m: dict) -> None:
+            event, params = m["e"], m["p"]
+            due = first_due(spec, params, event["a"], after)
+            self._later.append(_timer(event["sid"], event["v"], index, 0, event["n"], due))
+            self._armed.append(Armed(due, event["v"], index, 0, event["n"]))
+
+        return action
+
+    def _disarm(self, m: dict) -> None:
+        self._retract(m["x"])
+
+    def _due(self, index: int):
+        spec = self.program.timers[index]
+        after = self.after
+
+        def action(m: dict) -> None:
+            timer, params = m["x"], m["p"]
+            self._verdicts += 1
+            self._fired.append(Fired(timer["v"], index, timer["k"], timer["d"]))
+            self._retract(timer)
+            due = next_due(spec, timer["k"], params, timer["d"], after)
+            if due is not None:
+                step = timer["k"] + 1
+                self._later.append(_timer(timer["sid"], timer["v"], index, step, timer["g"], due))
+                self._armed.append(Armed(due, timer["v"], index, step, timer["g"]))
+
+        return action
+
+    def _stale(self, m: dict) -> None:
+        self._verdicts += 1
+
+    # -- the native loop ----------------------------------------------------------------------------
+
+    def _retract(self, timer: dict) -> None:
+        text = _timer(timer["sid"], timer["v"], timer["i"], timer["k"], timer["g"], timer["d"])
+        self._check(_native.retract_fact(self._handle, text), "retract", text)
+
+    @staticmethod
+    def _check(result, what: str, fact: str) -> int:
+        if result[0] != 0:  # 1: no rule concerns the fact; 2: an identical fact is there already
+            raise DecisionError(f"durable-rules refused to {what} {fact!r} (result {result[0]})")
+        return result[1]
+
+    def _drive(self, call, payload: str, what: str) -> None:
+        """Make one call into durable-rules and run every action it starts, then assert the timers
+        those actions armed. Called with the engine lock held. An exception in an action abandons
+        it, marks the engine broken and propagates."""
+        if self.broken:
+            raise DecisionError("this durable-rules timer engine was abandoned after an error; rebuild it")
+        try:
+            self._run(call, payload, what)
+            while self._later:
+                self._run(_native.assert_fact, self._later.pop(0), "assert")
+        except BaseException as exc:
+            self.broken = True
+            self._later.clear()
+            if isinstance(exc, DecisionError):
+                raise
+            if isinstance(exc, Exception):
+                raise DecisionError(f"durable-rules failed while applying {what}: {exc!r}") from exc
+            raise
+
+    def _run(self, call, payload: str, what: str) -> None:
+        state = self._check(call(self._handle, payload), what, payload)
+        started = _native.start_action_for_state(self._handle, state)
+        if started:
+            started = started[1]
+        while started:
+            for name, matched in json.loads(started).items():
+                break
+            try:
+                self._actions[name](matched)
+            except BaseException:
+                _native.abandon_action(self._handle, state)
+                raise
+            started = _native.complete_and_start_action(self._handle, state)
+
+    @staticmethod
+    def _session(subject: str) -> str:
+        return _SESSION_NAMES[zlib.crc32(subject.encode("utf-8")) % SESSIONS]
+
+    # -- the engine contract -------------------------------------------------------------------------
+
+    def open(self, subject: str, params: dict[str, int]) -> None:
+        fact = _flat({"sid": self._session(subject), "t": "p", "v": subject, **params})
+        if self.program.timers:  # else no rule would take the fact, and durable-rules refuses it
+            with ENGINE_LOCK:
+                self._drive(_native.assert_fact, fact, "assert")
+        self._params[subject] = fact
+
+    def update(self, subject: str, params: dict[str, int]) -> None:
+        old = self._params[subject]
+        fact = _flat({"sid": self._session(subject), "t": "p", "v": subject, **params})
+        if self.program.timers:
+            with ENGINE_LOCK:
+                self._drive(_native.retract_fact, old, "retract")
+                self._drive(_native.assert_fact, fact, "assert")
+        self._params[subject] = fact
+
+    def event(self, subject: str, name: str, at: int, seq: int) -> list[Armed]:
+        if not self.program.concerns(name):
+            return []
+        fact = f'{{"sid":"{self._session(subject)}","t":"e","v":{_string(subject)},"e":"{name}","a":{at},"n":{seq}}}'
+        with ENGINE_LOCK:
+            self._armed = []
+            self._drive(_native.assert_fact, fact, "assert")
+            self._drive(_native.retract_fact, fact, "retract")
+            return self._armed
+
+    def deadline(self, entry: Armed) -> tuple[Optional[Fired], Optional[Armed]]:
+        message = (
+            f'{{"sid":"{self._session(entry.subject)}","t":"d","v":{_string(entry.subject)},"i":{entry.timer},'
+            f'"k":{entry.step},"g":{entry.gen},"n":{next(self._numbers)}}}'
+        )
+        with ENGINE_LOCK:
+            self._armed, self._fired = [], []
+            before = self._verdicts
+            self._drive(_native.assert_event, message, "post")
+            if self._verdicts != before + 1:
+                self.broken = True
+                raise DecisionError(f"durable-rules gave {self._verdicts - before} verdicts on one deadline, not 1")
+            fired = self._fired[0] if self._fired else None
+            return fired, (self._armed[0] if self._armed else None)
+
+    def close(self, subject: str) -> None:
+        params = self._params.pop(subject, None)
+        if params is None or not self.program.timers:
+            return
+        fact = f'{{"sid":"{self._session(subject)}","t":"e","v":{_string(subject)},"e":"{_CLOSE}","a":0,"n":{-next(self._numbers)}}}'
+        with ENGINE_LOCK:
+            self._drive(_native.assert_fact, fact, "assert")
+            self._drive(_native.retract_fact, fact, "retract")
+            self._drive(_native.retract_fact, params, "retract")
+
+    def running(self) -> dict[tuple[str, int], tuple[int, int, int]]:
+        found: dict[tuple[str, int], tuple[int, int, int]] = {}
+        with ENGINE_LOCK:
+            for index in range(SESSIONS):
+                try:
+                    facts = json.loads(_native.get_facts(self._handle, f"m{index}"))
+                except _native.error:  # a session no subject has used yet
+                    continue
+                for fact in facts:
+                    if fact.get("t") == "T":
+                        found[(fact["v"], fact["i"])] = (fact["k"], fact["g"], fact["d"])
+        return found
