@@ -62,7 +62,7 @@ def test_without_durable_rules_asking_for_it_says_why_and_what_to_do(no_durable,
 
 def test_without_durable_rules_every_command_still_works(no_durable, capsys, tmp_path):
     assert main(["check", EXAMPLE, "--school", "tcat"]) == 0
-    assert capsys.readouterr().out.startswith(("CONDITIONAL", "BLOCKED", "PERMITTED"))
+    assert re.search(r"\b(CONDITIONAL|BLOCKED|PERMITTED):", capsys.readouterr().out.splitlines()[0])
     assert main(["test", "tcat"]) == 0
     source = tmp_path / "term.jsonl"
     source.write_text('{"purpose": "attendance", "start": "2026-11-23T10:00", "staff": [{"role": "dsl"}]}\n', encoding="utf-8")
