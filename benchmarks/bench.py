@@ -81,6 +81,7 @@ class Row:
     value: Optional[float] = None  # for rows that are not per visit: milliseconds, or a ratio
     unit: str = ""
     note: str = ""
+    error: str = ""  # what the contender raised; the row is not timed again
 
     @property
     def per_visit(self) -> Optional[float]:
@@ -228,7 +229,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     wrong = []
     for row, run, count, decisions in contenders:
         got: list[Answer] = []
-        run(lambda out, d=decisions: got.extend(answer(x) for x in out) if d else got.extend(out))
+        try:
+            run(lambda out, d=decisions: got.extend(answer(x) for x in out) if d else got.extend(out))
+        except Exception as exc:  # an error is reported in the table, never timed
+            row.error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            continue
         want = expected[:count]  # every contender decides the first `count` visits
         diffs = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
         if len(got) != len(want) or diffs:
@@ -240,25 +245,32 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("DISAGREEMENT (a bug in the floor, the graph or the engine; nothing was timed):", file=sys.stderr)
         print("\n".join(wrong), file=sys.stderr)
         return 1
-    agreed = [row.name for row, *_ in contenders[1:]]
+    agreed = [row.name for row, *_ in contenders[1:] if not row.error]
 
     # Timed rounds: answers are dropped as they come, as a caller that consumes them would.
     for _ in range(rounds):
         for row, run, count, _d in contenders:
-            row.samples.append(cpu_seconds(lambda: run(lambda out: None)) / count)
+            if row.error:
+                continue
+            try:
+                row.samples.append(cpu_seconds(lambda: run(lambda out: None)) / count)
+            except Exception as exc:
+                row.error = f"{type(exc).__name__} in a timed round: {str(exc)[:300]}"
     base = floor_row.per_visit
     for row, *_ in contenders:
-        if row.limit is not None:
+        if row.limit is not None and row.per_visit is not None:
             row.value, row.unit = row.per_visit / base, "x"
     derived: list[Row] = []
     python_many = contenders[1][0]
-    zen_rows = [row for peer, row in peer_rows if isinstance(peer, peers.Zen)]
-    if zen_rows:
+    zen_rows = [row for peer, row in peer_rows if isinstance(peer, peers.Zen) and row.per_visit is not None]
+    if zen_rows and python_many.per_visit is not None:
         fastest = min(zen_rows, key=lambda r: r.per_visit)
         derived.append(Row("python check_many / Zen's fastest", "<= 0.5 (2x faster)", 0.5,
                            value=python_many.per_visit / fastest.per_visit, unit="x",
                            note=f"Zen's fastest call here: {fastest.name.split(': ', 1)[1]}"))
     for engine, (one, hundreds) in batch_rows.items():
+        if one.per_visit is None or hundreds.per_visit is None:
+            continue
         derived.append(Row(f"{engine}: one call of {batch_n:,} / calls of 100", "<= 1.10", 1.10,
                            value=one.per_visit / hundreds.per_visit, unit="x"))
 
@@ -307,8 +319,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         args.json.write_text(json.dumps([
             {"measure": r.name, "us_per_visit": r.per_visit * 1e6 if r.per_visit else None,
              "x_floor": r.per_visit / base if r.per_visit else None, "value": r.value, "unit": r.unit,
-             "target": r.target, "pass": passed(r)} for r in table + extras + breakdown
+             "target": r.target, "pass": passed(r), "error": r.error or None} for r in table + extras + breakdown
         ], indent=1))
+    errors = [f"{r.name}: {r.error}" for r in table + extras + breakdown if r.error]
+    if errors:
+        print("\nERRORS (the rows above marked ERROR stopped there):", file=sys.stderr)
+        print("\n".join(errors), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -338,13 +355,25 @@ def print_table(rows: list[Row], base: float) -> None:
         else:
             measured = f"{r.value:,.1f} {r.unit}"
         ok = passed(r)
-        result = "" if ok is None else "pass" if ok else "FAIL"
-        print(f"{r.name:<{width}}{us:>10}{xf:>9}{measured:>11}  {r.target:<20}{result:<6}{r.note}")
+        result = "ERROR" if r.error else "" if ok is None else "pass" if ok else "FAIL"
+        note = f"{r.note}; {r.error[:120]}" if r.error and r.note else r.error[:120] if r.error else r.note
+        print(f"{r.name:<{width}}{us:>10}{xf:>9}{measured:>11}  {r.target:<20}{result:<6}{note}")
 
 
 # -- kept from the earlier benchmark: threads, latency, pack load, memory ---------------------------
 
 def also_measured(visits: list[dict], quick: bool, durable_off: Optional[str]) -> list[Row]:
+    rows: list[Row] = []
+    for section in (_threads_and_latency, _pack_load, _memory):
+        try:
+            rows.extend(section(visits, quick, durable_off))
+        except Exception as exc:  # reported, and the other sections still run
+            rows.append(Row(section.__doc__.splitlines()[0], error=f"{type(exc).__name__}: {str(exc)[:300]}"))
+    return rows
+
+
+def _threads_and_latency(visits: list[dict], quick: bool, durable_off: Optional[str]) -> list[Row]:
+    """threads and durable latency"""
     rows = []
     engines = ("python",) + (("durable",) if durable_off is None else ())
     sample = visits[: 200 if quick else 2_000]
@@ -362,7 +391,13 @@ def also_measured(visits: list[dict], quick: bool, durable_off: Optional[str]) -
         latencies.sort()
         rows.append(Row("durable check, wall latency p99", "< 1 ms", 1, value=latencies[int(len(latencies) * 0.99)] / 1000,
                         unit="ms", note=f"p50 {latencies[len(latencies) // 2]:,.0f} us"))
+    return rows
 
+
+def _pack_load(visits: list[dict], quick: bool, durable_off: Optional[str]) -> list[Row]:
+    """pack load"""
+    rows = []
+    engines = ("python",) + (("durable",) if durable_off is None else ())
     # Pack load, through the public API: copies of tcat's file (with its policy text) under new
     # names, so each load misses the cache; a new version makes a new digest, so its first check
     # also compiles the pack and builds the engine.
@@ -390,11 +425,15 @@ def also_measured(visits: list[dict], quick: bool, durable_off: Optional[str]) -
         for engine in engines:
             rows.append(Row(f"first {engine} check on a new pack (load, compile, engine)",
                             value=statistics.median(firsts[engine][1:]) * 1000, unit="ms"))
+    return rows
 
+
+def _memory(visits: list[dict], quick: bool, durable_off: Optional[str]) -> list[Row]:
+    """memory over many durable checks"""
+    rows = []
     if durable_off is None:
         passes = 1 if quick else 2
-        for part in chunks(visits[:CHUNK], CHUNK):
-            check_many(part, school=PACK, today=TODAY)  # warm up: a batch's decisions take a few MB of arenas
+        check_many(visits[:CHUNK], school=PACK, today=TODAY)  # warm up: a batch's decisions take a few MB of arenas
         gc.collect()
         before = rss_kb()
         for _ in range(passes):
@@ -418,7 +457,8 @@ def where_the_time_goes(visits: list[dict], python_many: Row) -> list[Row]:
     finally:
         gc.enable()
     rows.append(Row("python check_many with the garbage collector paused", samples=[paused / len(visits)],
-                    note=f"python check_many above: {python_many.per_visit * 1e6:,.1f} us with it running"))
+                    note=f"python check_many above: {python_many.per_visit * 1e6:,.1f} us with it running"
+                    if python_many.per_visit is not None else ""))
     try:
         from policyengine._decide import _engines, build_decision
         from policyengine._facts import flatten
@@ -444,8 +484,8 @@ def where_the_time_goes(visits: list[dict], python_many: Row) -> list[Row]:
         rows.append(Row("  build the Decision: findings, citations, remedies (internal)",
                         samples=[cpu_seconds(lambda: [build_decision(runner.compiled, v, f, TODAY)
                                                       for v, f in zip(parsed, fired)]) / len(visits)]))
-    except (AttributeError, TypeError) as exc:
-        rows.append(Row(f"(internal steps skipped: {exc!r}; expected once issue 15 moves them)"))
+    except Exception as exc:  # internals changed shape: the public rows above still stand
+        rows.append(Row(f"(internal steps skipped: {type(exc).__name__}: {str(exc)[:120]}; expected once issue 15 moves them)"))
     return rows
 
 
