@@ -20,8 +20,10 @@ Neither is a dependency of policyengine: a peer that is not installed is skipped
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,19 +38,22 @@ class Unavailable(Exception):
     """The peer cannot run here; the message says why."""
 
 
+def _require(module: str, distribution: str):
+    """``module`` imported, and its distribution's version; :class:`Unavailable` when not installed."""
+    try:
+        return importlib.import_module(module), version(distribution)
+    except ImportError as exc:
+        raise Unavailable(f"{distribution} is not installed ({exc}); pip install {distribution}") from None
+
+
 class Zen:
-    """GoRules Zen running ``tcat.jdm.json``; ``decide_many`` uses the fastest of its Python calls."""
+    """GoRules Zen running ``tcat.jdm.json``. ``methods``: each way its Python API decides many
+    visits (the benchmark times them all and compares with the fastest)."""
 
     name = "GoRules Zen"
 
     def __init__(self):
-        try:
-            import zen
-        except ImportError as exc:
-            raise Unavailable(f"zen-engine is not installed ({exc}); pip install zen-engine") from None
-        from importlib.metadata import version
-
-        self.version = version("zen-engine")
+        zen, self.version = _require("zen", "zen-engine")
         graph = json.loads(GRAPH.read_text())
         # A static loader keeps the compiled graph in the engine: evaluating by key reuses it, where
         # ZenDecision.evaluate was measured about four times slower per call.
@@ -57,7 +62,6 @@ class Zen:
             "evaluate_batch": self._batch,
             "evaluate, one call per visit": self._each,
         }
-        self.method = "evaluate_batch"
 
     def _batch(self, visits: list[dict]) -> list[tuple[str, tuple[str, ...]]]:
         answers = self._engine.evaluate_batch([{"key": "tcat", "context": v} for v in visits])
@@ -76,9 +80,6 @@ class Zen:
             result = evaluate("tcat", v)["result"]
             out.append((result["outcome"], tuple(result["rules"])))
         return out
-
-    def decide_many(self, visits: list[dict]) -> list[tuple[str, tuple[str, ...]]]:
-        return self.methods[self.method](visits)
 
 
 # -- rule-engine ----------------------------------------------------------------------------------
@@ -158,16 +159,10 @@ class RuleEngine:
     """The ``rule-engine`` package evaluating :data:`RULES` over each visit."""
 
     name = "rule-engine"
-    method = "Rule.matches, one rule at a time"
 
     def __init__(self):
-        try:
-            import rule_engine
-        except ImportError as exc:
-            raise Unavailable(f"rule-engine is not installed ({exc}); pip install rule-engine") from None
-        from importlib.metadata import version
-
-        self.version = version("rule-engine")
+        rule_engine, self.version = _require("rule_engine", "rule-engine")
+        self.methods = {"Rule.matches, one rule at a time": self.decide_many}
         context = rule_engine.Context(default_value=None, resolver=rule_engine.resolve_item, default_timezone=LONDON)
         self._rules = tuple((rid, SEVERITY[outcome], rule_engine.Rule(text, context=context)) for rid, outcome, text in RULES)
 
