@@ -249,9 +249,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     agreed = [row.name for row, *_ in contenders[1:] if not row.error]
 
     # Timed rounds: answers are dropped as they come, as a caller that consumes them would.
-    # The floor, which every ratio divides by, is cheap: it is timed five times a round.
+    # The floor, which every ratio divides by, is cheap: it is timed five times a round. The
+    # batch-size pairs, whose ratio has a target of its own, are timed again at the end of each
+    # round in reverse order (A B ... B A), so that a change in the machine's load meets both alike.
+    paired = {id(row) for pair in batch_rows.values() for row in pair}
+    timed_again = [c for c in reversed(contenders) if id(c[0]) in paired]
     for _ in range(rounds):
-        for row, run, count, _d in contenders:
+        for row, run, count, _d in contenders + timed_again:
             if row.error:
                 continue
             try:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policyengine import check_many, load_pack
+from policyengine import check, check_many, load_pack
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 TODAY = date(2026, 11, 23)  # the benchmark's day: before tcat's review date
@@ -64,7 +64,15 @@ def test_floor_equals_the_durable_engine_on_every_visit(visits):
         import durable.engine  # noqa: F401
     except Exception as exc:  # durable-rules does not import on every Python
         pytest.skip(f"durable-rules does not import here: {exc}")
-    assert disagreements(floor.decide, visits, answers(visits, "durable", TODAY)) == []
+    # One visit at a time: durable-rules refuses some pairs of different facts asserted in one
+    # batch as already seen (MessageObservedException, so a DecisionError for the whole
+    # check_many call), depending on their content and check numbers; the benchmark meets it in a
+    # batched durable row. This test is about the decisions, so it asserts one fact at a time.
+    answers_one_at_a_time = []
+    for v in visits:
+        d = check(v, school="tcat", engine="durable", today=TODAY)
+        answers_one_at_a_time.append((d.outcome.value, tuple(sorted(f.rule for f in d.findings))))
+    assert disagreements(floor.decide, visits, answers_one_at_a_time) == []
 
 
 def test_floor_gives_the_review_reminder_once_the_policy_is_overdue(visits):
