@@ -16,8 +16,8 @@ all threads of the process) over the same workload in the same run, and its rati
 Before anything is timed, every contender decides every visit once and its answers are compared
 with the floor's: one visit where they differ stops the run (exit status 1), so no row times a
 wrong answer. Rows are then timed in ``--rounds`` rounds, one row after another in each round so
-that a busy machine slows all of them alike, and each row reports its median round (the floor,
-cheap and the divisor of every ratio, is timed five times a round).
+that a busy machine slows all of them alike. A row reports its median CPU time per visit, and as
+its ratio the median of its samples each divided by the floor timed just before it.
 
 The targets beside the rows are issue 15's, measured against this floor. The library is used only
 through its public API (``policyengine.check``, ``check_many``, ``parse_visit``, ``load_pack``),
@@ -83,10 +83,17 @@ class Row:
     unit: str = ""
     note: str = ""
     error: str = ""  # what the contender raised; the row is not timed again
+    ratios: list[float] = field(default_factory=list)  # each sample over the floor timed just before it
 
     @property
     def per_visit(self) -> Optional[float]:
         return statistics.median(self.samples) if self.samples else None
+
+    def x_floor(self, base: float) -> Optional[float]:
+        """The median of the row's ratios to the floor timed beside it (else to the run's floor)."""
+        if self.ratios:
+            return statistics.median(self.ratios)
+        return self.per_visit / base if self.per_visit is not None else None
 
 
 # -- timing helpers -------------------------------------------------------------------------------
@@ -248,38 +255,47 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     agreed = [row.name for row, *_ in contenders[1:] if not row.error]
 
-    # Timed rounds: answers are dropped as they come, as a caller that consumes them would.
-    # The floor, which every ratio divides by, is cheap: it is timed five times a round. The
-    # batch-size pairs, whose ratio has a target of its own, are timed again at the end of each
-    # round in reverse order (A B ... B A), so that a change in the machine's load meets both alike.
+    # Timed rounds: answers are dropped as they come, as a caller that consumes them would. The
+    # floor is cheap, so it is timed again just before every row, and a row's ratio is the median
+    # of its samples each over the floor beside it: a change in the machine's load (other
+    # processes share its caches) meets the row and its divisor alike. The batch-size pairs, whose
+    # ratio has a target of its own, are timed again at the end of each round in reverse order.
     paired = {id(row) for pair in batch_rows.values() for row in pair}
     timed_again = [c for c in reversed(contenders) if id(c[0]) in paired]
+    floor_run = contenders[0][1]
+
+    def timed(run, count: int) -> float:
+        return cpu_seconds(lambda: run(lambda out: None)) / count
+
     for _ in range(rounds):
-        for row, run, count, _d in contenders + timed_again:
+        for row, run, count, _d in contenders[1:] + timed_again:
             if row.error:
                 continue
+            beside = timed(floor_run, n)
+            floor_row.samples.append(beside)
             try:
-                for _repeat in range(5 if row is floor_row else 1):
-                    row.samples.append(cpu_seconds(lambda: run(lambda out: None)) / count)
+                sample = timed(run, count)
             except Exception as exc:
                 row.error = f"{type(exc).__name__} in a timed round: {str(exc)[:300]}"
+                continue
+            row.samples.append(sample)
+            row.ratios.append(sample / beside)
     base = floor_row.per_visit
     for row, *_ in contenders:
-        if row.limit is not None and row.per_visit is not None:
-            row.value, row.unit = row.per_visit / base, "x"
+        if row.limit is not None and row.samples:
+            row.value, row.unit = row.x_floor(base), "x"
     derived: list[Row] = []
     python_many = contenders[1][0]
-    zen_rows = [row for peer, row in peer_rows if isinstance(peer, peers.Zen) and row.per_visit is not None]
-    if zen_rows and python_many.per_visit is not None:
-        fastest = min(zen_rows, key=lambda r: r.per_visit)
+    zen_rows = [row for peer, row in peer_rows if isinstance(peer, peers.Zen) and row.samples]
+    if zen_rows and python_many.samples:
+        fastest = min(zen_rows, key=lambda r: r.x_floor(base))
         derived.append(Row("python check_many / Zen's fastest", "<= 0.5 (2x faster)", 0.5,
-                           value=python_many.per_visit / fastest.per_visit, unit="x",
+                           value=python_many.x_floor(base) / fastest.x_floor(base), unit="x",
                            note=f"Zen's fastest call here: {fastest.name.split(': ', 1)[1]}"))
     for engine, (one, hundreds) in batch_rows.items():
-        if one.per_visit is None or hundreds.per_visit is None:
-            continue
-        derived.append(Row(f"{engine}: one call of {batch_n:,} / calls of 100", "<= 1.10", 1.10,
-                           value=one.per_visit / hundreds.per_visit, unit="x"))
+        if one.samples and hundreds.samples:
+            derived.append(Row(f"{engine}: one call of {batch_n:,} / calls of 100", "<= 1.10", 1.10,
+                               value=one.x_floor(base) / hundreds.x_floor(base), unit="x"))
 
     # Start-up, in fresh processes (each inherits the pinning).
     runs = 1 if quick else 7
@@ -312,6 +328,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"floor agrees with every contender on every visit: {'; '.join(agreed)}")
     for note in peer_notes + ([durable_off] if durable_off else []):
         print(f"skipped: {note}")
+    print(f"us/visit: median CPU time of {rounds} round(s); x floor: median of each sample over the floor timed just before it")
     if quick:
         print("(--quick: a smoke run; the figures below are not measurements)")
     table = [row for row, *_ in contenders] + derived + import_rows
@@ -325,7 +342,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([
             {"measure": r.name, "us_per_visit": r.per_visit * 1e6 if r.per_visit else None,
-             "x_floor": r.per_visit / base if r.per_visit else None, "value": r.value, "unit": r.unit,
+             "x_floor": r.x_floor(base), "value": r.value, "unit": r.unit,
              "target": r.target, "pass": passed(r), "error": r.error or None} for r in table + extras + breakdown
         ], indent=1))
     errors = [f"{r.name}: {r.error}" for r in table + extras + breakdown if r.error]
@@ -354,7 +371,8 @@ def print_table(rows: list[Row], base: float) -> None:
     print(f"\n{'measure':<{width}}{'us/visit':>10}{'x floor':>9}{'measured':>11}  {'target':<20}{'':<6}note")
     for r in rows:
         us = f"{r.per_visit * 1e6:,.1f}" if r.per_visit is not None else ""
-        xf = f"{r.per_visit / base:,.1f}x" if r.per_visit is not None else ""
+        ratio = r.x_floor(base)
+        xf = f"{ratio:,.1f}x" if ratio is not None else ""
         if r.value is None:
             measured = ""
         elif r.unit == "x":
