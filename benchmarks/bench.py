@@ -238,12 +238,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     for row, run, count, decisions in contenders:
         got: list[Answer] = []
         try:
-            run(lambda out, d=decisions: got.extend(answer(x) for x in out) if d else got.extend(out))
+            run(lambda out, d=decisions, got=got: got.extend(answer(x) for x in out) if d else got.extend(out))
         except Exception as exc:  # an error is reported in the table, never timed
             row.error = f"{type(exc).__name__}: {str(exc)[:300]}"
             continue
         want = expected[:count]  # every contender decides the first `count` visits
-        diffs = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+        diffs = [i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b]  # lengths compared next
         if len(got) != len(want) or diffs:
             i = diffs[0] if diffs else min(len(got), len(want))
             wrong.append(f"{row.name}: {len(diffs)} of {len(want)} visits differ from the floor"
@@ -508,7 +508,7 @@ def where_the_time_goes(visits: list[dict], python_many: Row) -> list[Row]:
             rows.append(Row(f"  (durable engine step skipped: {exc})"))
         rows.append(Row("  build the Decision: findings, citations, remedies (internal)",
                         samples=[cpu_seconds(lambda: [build_decision(runner.compiled, v, f, TODAY)
-                                                      for v, f in zip(parsed, fired)]) / len(visits)]))
+                                                      for v, f in zip(parsed, fired, strict=True)]) / len(visits)]))
     except Exception as exc:  # internals changed shape: the public rows above still stand
         rows.append(Row(f"(internal steps skipped: {type(exc).__name__}: {str(exc)[:120]}; expected once issue 15 moves them)"))
     return rows

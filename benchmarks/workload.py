@@ -15,7 +15,7 @@ time that does not exist or happens twice is written with its offset instead.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -51,7 +51,7 @@ def visits(n: int = 20_000, seed: int = 15) -> list[dict]:
 
 def _pick(rng: random.Random, *choices: tuple[object, int]):
     """One value from (value, weight) pairs; the value ``_OMIT`` leaves a field out."""
-    values, weights = zip(*choices)
+    values, weights = zip(*choices, strict=True)
     return rng.choices(values, weights)[0]
 
 
@@ -78,19 +78,19 @@ def _start(rng: random.Random) -> tuple[str, int]:
         minute = rng.randrange(0, 24 * 60, 5)
     wall = datetime(day.year, day.month, day.day, minute // 60, minute % 60)
     first, second = wall.replace(tzinfo=LONDON, fold=0), wall.replace(tzinfo=LONDON, fold=1)
-    exists = first.astimezone(timezone.utc).astimezone(LONDON).replace(tzinfo=None) == wall
+    exists = first.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) == wall
     form = rng.random()
     if not exists or first.utcoffset() != second.utcoffset() or form < 0.08:
         text = first.isoformat(timespec="seconds")  # with London's offset
     elif form < 0.16:
-        text = first.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        text = first.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     elif form < 0.20:
         text = first.astimezone(timezone(timedelta(hours=2))).isoformat(timespec="seconds")
     elif form < 0.60:
         text = wall.isoformat(timespec="minutes")
     else:
         text = wall.isoformat(timespec="seconds")
-    local = first.astimezone(timezone.utc).astimezone(LONDON)
+    local = first.astimezone(UTC).astimezone(LONDON)
     return text, local.hour * 60 + local.minute
 
 

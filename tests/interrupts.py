@@ -84,7 +84,7 @@ class Injector:
         self.count += 1
         if self.count == self.at:
             self.raised = True
-            raise self.exc("injected at point %d" % self.at)
+            raise self.exc(f"injected at point {self.at}")
 
 
 def subjects(engine: str, scratch: Path, count: int = len(VISITS)):

@@ -41,7 +41,7 @@ def answers(visits: list[dict], engine: str, today: date) -> list[tuple[str, tup
 
 
 def disagreements(decide, visits, expected, today=TODAY) -> list[int]:
-    return [i for i, (v, want) in enumerate(zip(visits, expected)) if decide(v, today) != want]
+    return [i for i, (v, want) in enumerate(zip(visits, expected, strict=True)) if decide(v, today) != want]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ def test_verbose_prints_every_example_s_outcome_and_the_rules_that_fired(capsys)
     out = capsys.readouterr().out
     entries = re.findall(r"^(.*?):(\d+): example '(.*)': (\w+), (.*)\n    fired: (.*)$", out, re.M)
     assert [e[2] for e in entries] == [x.name for x in pack.examples]
-    for (file, line, name, outcome, verdict, fired), index in zip(entries, range(len(pack.examples))):
+    for index, (file, line, _name, outcome, verdict, fired) in enumerate(entries):
         decision = check(example_visit(pack, index), school="tcat")
         assert file == pack.file and int(line) > 0
         assert outcome == decision.outcome.value == pack.examples[index].expect.value

@@ -8,7 +8,7 @@ packs and engines in tests/test_properties_broken.py.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def pack_visits(ref: str):
     return S.visits(named(ref).bases())
 
 
-@lru_cache(maxsize=None)
+@cache
 def pack_variants(ref: str):
     return variants(named(ref))
 

@@ -187,4 +187,4 @@ def test_a_wheel_without_its_policy_text_makes_only_that_pack_unavailable_naming
         assert env.cli("check", str(visit_file), "--school", "tcat", "--engine", engine).stdout.startswith("Planning: PERMITTED")
     listed = env.cli("plugins", check=False)
     assert listed.returncode == 1
-    assert f"  BROKEN: rule pack 'riverside' from plugin riverside (from riverside-home-visits 1.0.0) cannot be used" in listed.stdout
+    assert "  BROKEN: rule pack 'riverside' from plugin riverside (from riverside-home-visits 1.0.0) cannot be used" in listed.stdout

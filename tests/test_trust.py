@@ -120,7 +120,7 @@ def test_14_2_yes_no_and_1_are_refused_in_packs_with_the_message_visits_get(tmp_
 
 TRUST_TEXT = ("Staff will wait no longer than 15 minutes; if the parents do not arrive, the visit is cancelled. "
               "Two members of staff make every home visit. Every visit is authorised by the headteacher.")
-TRUST = f"""
+TRUST = """
     id: trust
     school: Example Trust
     document: Trust Policy
@@ -133,24 +133,24 @@ TRUST = f"""
         stage: exceeded
         outcome: blocked
         message: Cancel the visit.
-        citation: {{section: '1', quote: 'Staff will wait no longer than 15 minutes; if the parents do not arrive, the visit is cancelled.'}}
+        citation: {section: '1', quote: 'Staff will wait no longer than 15 minutes; if the parents do not arrive, the visit is cancelled.'}
       - id: two-staff
         kind: pairing
         outcome: blocked
         message: Two of you go.
-        citation: {{section: '1', quote: Two members of staff make every home visit.}}
+        citation: {section: '1', quote: Two members of staff make every home visit.}
       - id: pairs-first
         kind: pairing
         applies_to: first_visits
         outcome: blocked
         message: Never a lone first visit.
-        citation: {{section: '1', quote: Two members of staff make every home visit.}}
+        citation: {section: '1', quote: Two members of staff make every home visit.}
       - id: authorised
         kind: authorisation
         any_of: [headteacher]
         outcome: conditional
         message: The headteacher authorises every visit.
-        citation: {{section: '1', quote: Every visit is authorised by the headteacher.}}
+        citation: {section: '1', quote: Every visit is authorised by the headteacher.}
     """
 SCHOOL = """
     id: school
@@ -206,7 +206,7 @@ def test_14_3_an_undeclared_loosening_is_refused_naming_each_rule_with_a_witness
     assert said["wait"].startswith("rule 'wait' of 'trust': a visit 'trust' decides blocked is permitted under 'school', "
                                    "for example the fully prepared visit with {\"on_arrival\": {\"minutes_waited\": 16")
     assert said["authorised"].startswith("rule 'authorised' of 'trust': a visit 'trust' decides conditional is permitted")
-    assert all(m.endswith("with the reason ({}: why)".format(rule)) for rule, m in said.items())
+    assert all(m.endswith(f"with the reason ({rule}: why)") for rule, m in said.items())
 
 
 @pytest.mark.parametrize("engine", ENGINE_PARAMS)

@@ -94,7 +94,7 @@ def order_and_repetition(variants: list[Subject], visits: list[dict]) -> list[st
     first = [reference.decide(v) for v in visits]
     problems = []
     for variant in variants[1:]:
-        for v, expected in zip(visits, first):
+        for v, expected in zip(visits, first, strict=True):
             got = variant.decide(v)
             if got != expected:
                 problems.append(
@@ -102,7 +102,7 @@ def order_and_repetition(variants: list[Subject], visits: list[dict]) -> list[st
                     f"became {got.outcome} {sorted(fired(got))}"
                 )
     again = [reference.decide(v) for v in reversed(visits)][::-1]
-    for v, before, after in zip(visits, first, again):
+    for before, after in zip(first, again, strict=True):
         if before != after:
             problems.append(
                 f"the same visit decided again gave {after.outcome} {sorted(fired(after))} "

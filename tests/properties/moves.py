@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -83,7 +83,7 @@ def later_start(visit: dict, clock: Clock, param: int) -> Pair:
     if start < max(clock.school_day[0], clock.office_hours[0], 6 * 60):
         return None
     later = (local.replace(tzinfo=None) + timedelta(minutes=STEPS[param % len(STEPS)])).replace(tzinfo=zone)
-    if later.date() != local.date() or later.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != later.replace(tzinfo=None):
+    if later.date() != local.date() or later.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != later.replace(tzinfo=None):
         return None  # past midnight, or into a clock change
     return copy.deepcopy(visit), _set(visit, start=later.isoformat())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -79,7 +79,7 @@ def subject(pack: PackBase, source: Optional[str] = None, name: Optional[str] = 
     return Subject(name or pack.id, pack, source, built, reload)
 
 
-@lru_cache(maxsize=None)
+@cache
 def named(ref: str) -> Subject:
     """A built-in pack by id, or a pack file, with its own policy text; built once per session."""
     pack = load_pack(ref)
