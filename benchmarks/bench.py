@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from policyengine import check, check_many, load_pack, parse_visit  # noqa: E402
-from policyengine._decide import _engines, make_engine  # noqa: E402
+from policyengine._engine import make_engine
+from policyengine._policy import policy  # noqa: E402
 from policyengine._facts import flatten  # noqa: E402
 from policyengine._pack import _pack_cache, compile_pack, parse_pack  # noqa: E402
 from policyengine._yaml import from_mapping  # noqa: E402
@@ -168,7 +169,7 @@ def main() -> int:
     raw = mixed_visits(1000, seed=1)
     visits = [parse_visit(v) for v in raw]
     pack = load_pack(PACK)
-    durable, python = _engines.get(pack, "durable"), _engines.get(pack, "python")
+    durable, python = policy(pack, engine="durable").engine, policy(pack, engine="python").engine
     facts = [flatten(v, durable.compiled.clock) for v in visits]
     assert all(floor_rules(f) == python.fired(f) for f in facts), "the floor no longer mirrors the pack"
     rows: list[tuple[str, str, str]] = []

@@ -7,8 +7,7 @@
 <Outcome.CONDITIONAL: 'conditional'>
 """
 
-from ._batch import check_many
-from ._decide import ENGINES, EngineUnavailableError, available_engines, check, decide, default_engine, load_visit, parse_visit
+from ._engine import ENGINES, Engine, EngineUnavailableError, available_engines, default_engine
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._models import (
     CheckIn,
@@ -24,7 +23,8 @@ from ._models import (
     VisitSummary,
 )
 from ._patch import merge_patch
-from ._remedy import combined_remedy
+from ._policy import Policy, check, check_many, combined_remedy, decide, policy
+from ._visits import load_visit, parse_visit
 from ._pack import available_packs, load_pack, pack_model
 from ._facts import Clock
 from ._plugin_facts import VisitFact
@@ -49,6 +49,7 @@ __all__ = [
     "Decision",
     "DecisionError",
     "DueAction",
+    "Engine",
     "Event",
     "Finding",
     "Household",
@@ -58,6 +59,7 @@ __all__ = [
     "OutOfHours",
     "Outcome",
     "PluginError",
+    "Policy",
     "PolicyEngineError",
     "Problem",
     "Registry",
@@ -82,5 +84,6 @@ __all__ = [
     "merge_patch",
     "pack_model",
     "parse_visit",
+    "policy",
     "register",
 ]

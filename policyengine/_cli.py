@@ -12,6 +12,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from ._engine import ENGINES, available_engines, resolve_engine, unavailable_reason
 from ._errors import InputError, PolicyEngineError, Problem
 
 #: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
@@ -42,15 +43,12 @@ class _Parser(argparse.ArgumentParser):
 
 def engines_line() -> str:
     """Which engines work on this Python, the default first, and why one does not."""
-    from ._decide import ENGINES, available_engines
-    from ._engine_durable import unavailable_reason
-
     here = available_engines()
     words = [f"{name} (default)" if n == 0 else name for n, name in enumerate(here)]
     missing = [name for name in ENGINES if name not in here]
     line = "engines: " + ", ".join(words)
     if missing:
-        line += f"; {', '.join(missing)} unavailable: {unavailable_reason()}"
+        line += "; " + "; ".join(f"{name} unavailable: {unavailable_reason(name)}" for name in missing)
     return line
 
 
@@ -104,8 +102,6 @@ def report_input_error(exc: InputError) -> int:
 
 def _engine_option(engine: str) -> None:
     """An --engine this Python cannot run is bad input for the whole command, said plainly."""
-    from ._decide import resolve_engine
-
     try:
         resolve_engine(engine)
     except InputError as exc:

@@ -28,8 +28,9 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
-from ._batch import check_many
-from ._decide import ENGINES, _school_for, parse_visit
+from ._engine import ENGINES
+from ._policy import check_many
+from ._visits import parse_visit, school_for
 from ._errors import InputError, PolicyEngineError, Problem
 from ._limits import AUDIT_LINE_BYTES, NUMBER_DIGITS
 from ._pack import load_pack
@@ -178,7 +179,7 @@ def _visit_on_line(args, number: int, text: str):
         return None
     try:
         visit = parse_visit(data, file=where)
-        load_pack(_school_for(visit, args.school))
+        load_pack(school_for(visit, args.school))
     except InputError as exc:
         problems = exc.problems
         try:  # read the line again as YAML, which knows where each value is, for the columns

@@ -7,7 +7,9 @@ import re
 import sys
 import textwrap
 
-from ._decide import ENGINES, check, parse_visit
+from ._engine import ENGINES
+from ._policy import check
+from ._visits import parse_visit
 from ._errors import Problem, UnknownSchoolError
 from ._models import FINAL_NOTE, Decision, Outcome
 from ._limits import VISIT_FILE_BYTES

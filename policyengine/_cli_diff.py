@@ -29,7 +29,9 @@ import textwrap
 from collections import Counter
 from typing import Any, Optional
 
-from ._decide import decide, parse_visit, visit_json
+from ._models import visit_json
+from ._policy import policy
+from ._visits import parse_visit
 from ._errors import InputError, Problem
 from ._models import Decision
 from ._pack import PackBase, compile_pack, load_pack
@@ -158,7 +160,7 @@ def compare(old: PackBase, new: PackBase, old_given: str = "", new_given: str = 
     shown: set[str] = set()  # changed rules that fire on one side only for some witness
     for found in differences(old_c, new_c):
         visit = parse_visit(found.visit)
-        a, b = decide(old, visit, "python"), decide(new, visit, "python")
+        a, b = _rules_alone(old, visit), _rules_alone(new, visit)
         fired_old, fired_new = {f.rule for f in a.findings}, {f.rule for f in b.findings}
         shown |= (fired_old ^ fired_new) & set(deciding)
         witnesses.append({
@@ -224,7 +226,7 @@ def compare_visits(old: PackBase, new: PackBase, path: str) -> tuple[dict, int]:
                 print(f"{where}: {problem.message}", file=sys.stderr)
             bad += 1
             continue
-        a, b = decide(old, visit, "python"), decide(new, visit, "python")
+        a, b = _rules_alone(old, visit), _rules_alone(new, visit)
         decided += 1
         if a.outcome != b.outcome:
             key = (a.outcome.value, b.outcome.value)
@@ -360,3 +362,9 @@ def render(report: dict) -> str:
     if witnesses:
         lines += ["", "The prepared visit:"] + _wrap(json.dumps(report["prepared_visit"], ensure_ascii=False), "  ")
     return "\n".join(lines) + "\n"
+
+
+def _rules_alone(pack: PackBase, visit) -> Decision:
+    """What ``pack``'s rules decide for ``visit``, without the reminder of an overdue review (which
+    depends on the date, not the rules)."""
+    return policy(pack, engine="python").decide(visit, review_reminder=False)

@@ -5,21 +5,31 @@ It is the oracle for the durable-rules engine in tests, and the fast engine for 
 
 from __future__ import annotations
 
-from ._pack import CompiledPack
+from collections.abc import Sequence
+from typing import Optional
+
+from ._engine import Engine, Fact
 
 
-class PythonEngine:
+def unavailable_reason() -> Optional[str]:
+    """Pure Python: it runs wherever policyengine does."""
+    return None
+
+
+class PythonEngine(Engine):
+    """Evaluates each rule's compiled condition (``holds``) on the fact. Pure Python: an interrupt
+    leaves nothing half done, so it is never abandoned."""
+
     name = "python"
-    broken = False  # pure Python: an interrupt leaves nothing half done
 
-    def __init__(self, compiled: CompiledPack):
-        self.compiled = compiled
+    def __init__(self, compiled) -> None:
+        super().__init__(compiled)
         self._rules = tuple((r.rule.id, r.holds) for r in compiled.rules)
 
-    def fired(self, fact: dict) -> set[str]:
+    def fired(self, fact: Fact) -> set[str]:
         """The ids of the rules whose condition holds for ``fact``."""
         return {rid for rid, holds in self._rules if holds(fact)}
 
-    def fired_many(self, facts: list[dict], batch: int = 1) -> list[set[str]]:
-        """The rules that fire for each fact, in order (``batch`` is the durable engine's; unused)."""
+    def fired_many(self, facts: Sequence[Fact], batch: Optional[int] = None) -> list[set[str]]:
+        """The rules that fire for each fact, in order (one at a time: ``batch`` is unused)."""
         return [self.fired(f) for f in facts]

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ._errors import InputError, PluginError, Problem
-from ._decide import parse_visit, visit_json
 from ._limits import EXTENDS_DEPTH
+from ._models import Visit, visit_json
 from ._patch import merge_diff
 from ._witness import PREPARED, Loosened, loosenings
 from ._yaml import Loaded
@@ -194,7 +194,7 @@ def tightening(pack, loaded: Loaded, registry) -> tuple[list[Problem], tuple[Dec
 def witness_text(visit: dict) -> str:
     """A witness visit in few words: what it changes in the fully prepared visit every witness
     starts from (``policyengine show`` prints the whole visit)."""
-    changed = merge_diff(visit_json(parse_visit(PREPARED)), visit)
+    changed = merge_diff(visit_json(Visit.model_validate(PREPARED)), visit)
     return "the fully prepared visit with " + json.dumps(changed, ensure_ascii=False, separators=(", ", ": "))
 
 

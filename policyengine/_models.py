@@ -7,6 +7,8 @@ quietly become a fact. An omitted optional fact means "not known", which rules t
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Literal, Optional, Union
@@ -319,6 +321,17 @@ class Decision(_Strict):
     @property
     def reminders(self) -> list[Finding]:
         return [f for f in self.findings if f.outcome is Outcome.PERMITTED]
+
+
+def visit_json(visit: Visit) -> dict:
+    """The visit as plain JSON data (what remedies patch)."""
+    return visit.model_dump(mode="json", exclude_none=True)
+
+
+def visit_digest(visit: Visit) -> str:
+    """SHA-256 of the visit's canonical JSON: how listeners are told which visit was decided."""
+    canonical = json.dumps(visit_json(visit), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class VisitSummary(_Strict):

@@ -194,10 +194,16 @@ class PackBase(BaseModel):
             evening_starts=to_minutes(self.evening_starts),
         )
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """SHA-256 of the pack's content with rules in id order: reordering rules does not change it."""
+        """SHA-256 of the pack's content with rules in id order: reordering rules does not change it.
+        Worked out once (a pack is frozen); a copy works it out again (see :meth:`model_copy`)."""
         return _digest(self)
+
+    def model_copy(self, *, update: Optional[dict] = None, deep: bool = False):  # type: ignore[override]
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("digest", None)  # a copy with other content has another digest
+        return copied
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:  # type: ignore[attr-defined]

@@ -596,7 +596,7 @@ def _short(value: Any) -> str:
 
 
 _default: Optional[Registry] = None
-_default_lock = threading.RLock()  # re-entrant: see _decide._Engines
+_default_lock = threading.RLock()  # re-entrant: see _policy._Policies
 _default_timeout: Optional[float] = None
 _registries: "weakref.WeakSet[Registry]" = weakref.WeakSet()
 

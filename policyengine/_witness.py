@@ -33,13 +33,17 @@ from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
 from ._conditions import _PY_OPS, Compare, all_of, compile_python, facts_used, negate, normalise
-from ._decide import parse_visit, visit_json
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
 from ._plugin_facts import DECLARED
-from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome
+from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome, Visit, visit_json
 from ._pack import CompiledPack
 from ._patch import merge_patch
 from ._satisfy import _dnf, _term_satisfiable
+
+def _parsed(data: dict) -> Visit:
+    """A visit the search built, validated (pydantic raises for one that is not valid)."""
+    return Visit.model_validate(data)
+
 
 # -- the facets -----------------------------------------------------------------------------------
 
@@ -221,7 +225,7 @@ class Solver:
         self.clock = clock
         self.other = other if other != clock else None
         self.base = base
-        self.base_visit = parse_visit(base)
+        self.base_visit = _parsed(base)
         self.base_fact = self.fact(self.base_visit)
         self.zone = ZoneInfo(clock.timezone)
 
@@ -252,7 +256,7 @@ class Solver:
                 return None
             visit = merge_patch(visit, patch)
         try:
-            fact = self.fact(parse_visit(visit))
+            fact = self.fact(_parsed(visit))
         except Exception:
             return None
         return visit if all(_holds(c, fact[c.fact]) for c in lits) else None
@@ -468,7 +472,7 @@ def firing(compiled: CompiledPack, rule_id: str, solver: Optional[Solver] = None
     rule = compiled.rule(rule_id)
     for term in terms(rule.condition) or []:
         visit = solver.meeting(term)
-        if visit is not None and rule.holds(flatten(parse_visit(visit), compiled.clock)):
+        if visit is not None and rule.holds(flatten(_parsed(visit), compiled.clock)):
             return visit
     return None
 
@@ -531,7 +535,7 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
         visit = solver.meeting(so_far)
         if visit is None:
             return None
-        fact = flatten(parse_visit(visit), compiled.clock)
+        fact = flatten(_parsed(visit), compiled.clock)
         firing_now = [cond for cond, holds in stoppers if holds(fact)]
         if not firing_now:
             return visit
@@ -555,14 +559,14 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
 def avoiding(compiled: CompiledPack, rule_id: str, visit: dict, fixed: Iterable[str]) -> Optional[dict]:
     """A visit that keeps ``visit``'s values of the ``fixed`` facts and on which the rule does not
     fire, or None when every such visit fires it."""
-    parsed = parse_visit(visit)
+    parsed = _parsed(visit)
     solver = Solver(compiled.clock, visit_json(parsed))
     fact = flatten(parsed, compiled.clock)
     pins = [Compare(name, "eq", fact[name]) for name in fixed]
     rule = compiled.rule(rule_id)
     for term in terms(negate(rule.condition)) or []:
         found = solver.meeting(pins + list(term))
-        if found is not None and not rule.holds(flatten(parse_visit(found), compiled.clock)):
+        if found is not None and not rule.holds(flatten(_parsed(found), compiled.clock)):
             return found
     return None
 
@@ -641,7 +645,7 @@ def _differing(old, new, cond, outcome, solver, target, budget, seen) -> Optiona
         search = permitted(target, list(term), budget=budget, solver=solver, below=outcome)
         if search.visit is None:
             continue
-        parsed = parse_visit(search.visit)
+        parsed = _parsed(search.visit)
         before = _outcome(old, flatten(parsed, old.clock))
         after = _outcome(new, flatten(parsed, new.clock))
         digest = repr(sorted(visit_json(parsed).items()))
@@ -713,7 +717,7 @@ def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver
         if search.visit is None:
             undecided |= not search.complete
             continue
-        parsed = parse_visit(search.visit)
+        parsed = _parsed(search.visit)
         before, after = _outcome(old, flatten(parsed, old.clock)), _outcome(new, flatten(parsed, new.clock))
         if _SEVERITY[after] < _SEVERITY[before]:
             return Loosened(rule_id, visit_json(parsed), before, after)
@@ -739,7 +743,7 @@ def _reminder_dropped(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, s
             found = solver.meeting(list(term) + list(way))
             if found is None:
                 continue
-            parsed = parse_visit(found)
+            parsed = _parsed(found)
             if reminder.holds(flatten(parsed, old.clock)) and not (kept and kept.holds(flatten(parsed, new.clock))):
                 return Loosened(rule_id, visit_json(parsed), _outcome(old, flatten(parsed, old.clock)),
                                 _outcome(new, flatten(parsed, new.clock)), True)

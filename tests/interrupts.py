@@ -43,7 +43,8 @@ try:  # durable-rules' Python layer, where it imports (not on 3.13)
     DURABLE = durable.engine.__file__
 except ImportError:
     DURABLE = "(durable-rules is not installed)"
-ENGINE_FILES = {DURABLE, str(Path(PACKAGE, "_engine_durable.py")), str(Path(PACKAGE, "_engine_python.py"))}
+ENGINE_FILES = {DURABLE, str(Path(PACKAGE, "_engine.py")), str(Path(PACKAGE, "_engine_durable.py")),
+                str(Path(PACKAGE, "_engine_python.py"))}
 
 #: Visits with many findings, among them a blocked one (staff feel unsafe), so that a lost finding
 #: changes the decision.

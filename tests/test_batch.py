@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import DecisionError, InputError, available_packs, check, check_many, merge_patch
-from policyengine._decide import _engines
+from policyengine._policy import policy
 from policyengine._pack import load_pack
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, PREPARED
@@ -95,7 +95,7 @@ def test_batch_assertion_attributes_each_firing_to_its_visit(engine):
     from policyengine import parse_visit
     from policyengine._facts import flatten
 
-    runner = _engines.get(load_pack(KINDS), engine)
+    runner = policy(load_pack(KINDS), engine=engine).engine
     facts = [flatten(parse_visit(v), runner.compiled.clock) for v in mixed_visits(50)]
     one_by_one = [runner.fired(f) for f in facts]
     if engine == "durable":
@@ -131,7 +131,7 @@ def test_empty_input_gives_no_decisions():
 
 
 def test_an_engine_failure_in_bulk_is_an_error_not_a_decision(monkeypatch):
-    import policyengine._batch as batch
+    import policyengine._policy as batch
 
     def broken(*args, **kwargs):
         raise KeyError("a fact went missing")
@@ -142,7 +142,7 @@ def test_an_engine_failure_in_bulk_is_an_error_not_a_decision(monkeypatch):
 
 
 def test_a_lost_result_is_an_error(monkeypatch):
-    runner = _engines.get(load_pack(KINDS), "python")
+    runner = policy(load_pack(KINDS), engine="python").engine
     monkeypatch.setattr(runner, "fired_many", lambda facts, batch=1: [set() for _ in facts[1:]])
     with pytest.raises(DecisionError, match="number of results"):
         check_many(mixed_visits(3), school=KINDS, engine="python")
@@ -159,7 +159,7 @@ def test_the_benchmark_floor_mirrors_the_pack_it_is_measured_against():
     spec = importlib.util.spec_from_file_location("policyengine_bench", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    runner = _engines.get(load_pack(bench.PACK), "python")
+    runner = policy(load_pack(bench.PACK), engine="python").engine
     facts = [flatten(parse_visit(v), runner.compiled.clock) for v in mixed_visits(2000, seed=5)]
     assert [bench.floor_rules(f) for f in facts] == runner.fired_many(facts)
     assert len({frozenset(bench.floor_rules(f)) for f in facts}) > 50

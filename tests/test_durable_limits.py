@@ -14,7 +14,7 @@ import pytest
 
 from policyengine import InputError, check, check_many, load_pack
 from policyengine._cli import main
-from policyengine._decide import _engines
+from policyengine._policy import policy
 from tests.conftest import requires_durable
 from tests.packfiles import write_pack
 from tests.scenarios import TODAY
@@ -111,7 +111,7 @@ def test_packs_with_more_rules_matching_one_visit_than_durable_rules_allows_deci
     school = pack(tmp_path, f"match{count}", [{"fact": "duration_minutes", "ne": 1000 + n} for n in range(count)])
     [decision] = decided(school, [visit({"duration_minutes": 45})])
     assert len(decision["findings"]) == count
-    assert len(_engines.get(load_pack(school), "durable").rulesets) == (1 if count < 58 else 2 if count < 116 else 3)
+    assert len(policy(load_pack(school), engine="durable").engine.rulesets) == (1 if count < 58 else 2 if count < 116 else 3)
 
 
 @pytest.mark.parametrize("count", [63, 64, 100])
@@ -160,4 +160,4 @@ def test_a_pack_of_2000_distinct_rules_of_which_a_visit_matches_200(tmp_path):
               visit({"duration_minutes": 1, "check_in": None}), visit({"duration_minutes": 1440, "check_in": {"interval_minutes": 1440}})]
     two_hundred, one, all_of_them = decided(school, visits)
     assert [len(d["findings"]) for d in (two_hundred, one, all_of_them)] == [200, 1, 2000]
-    assert len(_engines.get(load_pack(school), "durable").rulesets) == 34
+    assert len(policy(load_pack(school), engine="durable").engine.rulesets) == 34

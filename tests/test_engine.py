@@ -9,7 +9,9 @@ import pytest
 import policyengine
 from policyengine import DecisionError, Outcome, check, load_pack
 from policyengine._conditions import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise, to_durable
-from policyengine._decide import decide, make_engine, parse_visit
+from policyengine._engine import make_engine
+from policyengine._policy import decide
+from policyengine._visits import parse_visit
 from policyengine._engine_durable import DurableEngine
 from policyengine._facts import FACT_FIELDS, flatten
 from policyengine._pack import compile_pack
@@ -94,7 +96,7 @@ def test_no_proof_of_evaluation_is_an_error(monkeypatch):
 
 @pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_rule_that_raises_fails_closed(monkeypatch, engine):
-    import policyengine._decide as decide_mod
+    import policyengine._policy as decide_mod
 
     pack = load_pack(PACK)
 

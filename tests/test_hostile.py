@@ -156,7 +156,7 @@ def test_3_a_child_forked_while_another_thread_holds_every_lock_decides_correctl
         import json, os, signal, threading
         import policyengine._engine_durable as engine
         from policyengine import check
-        from policyengine._decide import _engines
+        from policyengine._policy import _policies
         from policyengine._plugins import _default_lock, default_registry
         from tests.scenarios import TODAY
         from tests.visits import arrived
@@ -167,7 +167,7 @@ def test_3_a_child_forked_while_another_thread_holds_every_lock_decides_correctl
         holding, release = threading.Event(), threading.Event()
 
         def hold():
-            with engine.ENGINE_LOCK, _engines._lock, _default_lock, default_registry()._lock:
+            with engine.ENGINE_LOCK, _policies._lock, _default_lock, default_registry()._lock:
                 holding.set()
                 release.wait()
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from policyengine import InputError, load_pack, parse_visit
 from policyengine import _satisfy
 from policyengine._conditions import LARGEST, evaluate, fact
-from policyengine._decide import available_engines, make_engine
+from policyengine._engine import available_engines, make_engine
 from policyengine._facts import FACT_FIELDS, INT_DOMAINS, flatten
 from policyengine._limits import STAFF
 from policyengine._models import DAY_MINUTES, STAFF_ROLES

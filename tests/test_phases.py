@@ -11,7 +11,7 @@ import pytest
 
 from policyengine import InputError, check, merge_patch, parse_visit
 from tests.conftest import ENGINES_HERE
-from policyengine._decide import decide
+from policyengine._policy import decide
 from policyengine._facts import flatten
 from policyengine._models import phase_of
 from policyengine._pack import load_pack, parse_pack

@@ -35,7 +35,7 @@ from policyengine import (
     merge_patch,
 )
 from policyengine import _plugins, hookspecs
-from policyengine._decide import visit_digest
+from policyengine._models import visit_digest
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
 from tests.conftest import ENGINE_PARAMS, ENGINES_HERE

@@ -155,7 +155,8 @@ def test_phase_examples_print_what_the_readme_shows():
 
 
 def test_phases_yaml_example_is_a_rule_that_does_what_the_readme_says():
-    from policyengine._decide import decide, parse_visit
+    from policyengine._policy import decide
+    from policyengine._visits import parse_visit
     from tests.scenarios import TODAY
     from tests.visits import arrived, visit
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, Registry, check, load_pack
-from policyengine._decide import visit_digest
+from policyengine._models import visit_digest
 from policyengine._plugins import DISTRIBUTION, ENTRY_POINT_GROUP, HOOKS
 from policyengine import Visit
 from tests.scenarios import TODAY

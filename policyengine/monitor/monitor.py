@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-from .._decide import parse_visit
+from .._visits import parse_visit
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
 from .._models import Citation, Visit
 from .._pack import PackBase, load_pack

@@ -13,7 +13,9 @@ from typing import Callable, Iterable
 
 from policyengine import Decision, DecisionError, InputError, Outcome, PluginError, merge_patch
 from policyengine._conditions import facts_used, fact
-from policyengine._decide import decide_with, parse_visit, visit_json
+from policyengine._models import visit_json
+from policyengine._policy import decide_with
+from policyengine._visits import parse_visit
 from policyengine._facts import FIELDS, enum_values, flatten
 from policyengine._models import PURPOSES, OnArrival
 from policyengine._numbers import missing_numbers

@@ -19,7 +19,7 @@ from datetime import timedelta, timezone
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from policyengine._decide import parse_visit
+from policyengine._visits import parse_visit
 from policyengine._facts import Clock
 
 #: Rooms in order of distance from the door (and from a way out).

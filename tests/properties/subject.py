@@ -15,7 +15,9 @@ from typing import Any, Callable, Optional
 
 from policyengine import Decision, load_pack
 from policyengine._conditions import fact
-from policyengine._decide import decide_with, make_engine, parse_visit
+from policyengine._engine import make_engine
+from policyengine._policy import decide_with
+from policyengine._visits import parse_visit
 from policyengine._pack_checks import source_path
 from policyengine._models import PURPOSES
 from policyengine._pack import PackBase, compile_pack, parse_pack
