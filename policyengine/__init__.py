@@ -34,8 +34,8 @@ from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
 from .monitor.calendar import SchoolCalendar
 from .monitor.events import Action, Event
 from .monitor.monitor import Monitor
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "ENGINES",

@@ -14,6 +14,8 @@ from typing import Sequence
 
 from ._engine import ENGINES, available_engines, resolve_engine, unavailable_reason
 from ._errors import InputError, PolicyEngineError, Problem
+from ._plugins import set_default_plugin_timeout
+from ._version import __version__
 
 #: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
 COMMANDS = (
@@ -66,8 +68,6 @@ class _Version(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description="May this home visit go ahead under the school's policy?")
-    from . import __version__
-
     parser.add_argument("--version", action=_Version, version=f"policyengine {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -111,8 +111,6 @@ def _engine_option(engine: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ._plugins import set_default_plugin_timeout
-
     previous = set_default_plugin_timeout(args.plugin_timeout) if args.plugin_timeout is not None else None
     try:
         if getattr(args, "engine", None) is not None:

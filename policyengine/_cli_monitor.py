@@ -17,6 +17,7 @@ file's ``actions_written`` says how many had been written at the checkpoint).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -55,8 +56,6 @@ def add_parser(sub) -> None:
 
 
 def _positive(text: str) -> int:
-    import argparse
-
     try:
         value = int(text)
     except ValueError:

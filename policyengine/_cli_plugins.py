@@ -6,9 +6,10 @@ import json
 import sys
 from typing import Optional
 
+from ._cli import engines_line
 from ._errors import InputError, PluginError
 from ._pack import load_pack
-from ._plugins import Registry, default_registry
+from ._plugins import Registry, default_registry, registry_or_default
 
 
 def add_parser(sub) -> None:
@@ -28,8 +29,6 @@ def run(args) -> int:
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        from ._cli import engines_line
-
         sys.stdout.write(engines_line() + "\n\n" + render_plugins(registry, data))
     broken = sum(1 for p in data if p["problems"])
     if broken:
@@ -40,7 +39,7 @@ def run(args) -> int:
 def plugins_data(registry: Optional[Registry] = None) -> list[dict]:
     """Each plugin: who it is, what it provides, and what of it cannot be used (``problems``). Its
     packs are loaded here, so that one that does not load (a missing policy text...) is listed."""
-    registry = registry or default_registry()
+    registry = registry_or_default(registry)
     out = []
     for r in registry.report():
         problems = list(r.problems)

@@ -27,6 +27,7 @@ from ._examples import example_results
 from ._pack import PackBase, load_pack
 from ._pack_checks import source_path
 from ._policy_text import Coverage, coverage
+from ._version import __version__
 from ._yaml import read_text
 
 _ENV = Environment(
@@ -100,8 +101,6 @@ def _parts(text: str, bold: bool) -> tuple[list[tuple[str, bool]], bool]:
 
 def report_data(pack: PackBase) -> dict:
     """Everything the page shows, as plain data (the template only lays it out)."""
-    from . import __version__
-
     source, source_name = _policy_text(pack)
     cover: Optional[Coverage] = coverage(pack, source) if source is not None else None
     blocks = []

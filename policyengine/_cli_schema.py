@@ -25,6 +25,7 @@ from pydantic_core import core_schema
 from ._facts import FACT_FIELDS
 from ._models import Decision, Visit
 from ._pack import pack_model
+from ._plugins import registry_or_default
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 
@@ -63,9 +64,7 @@ class EditorSchema(GenerateJsonSchema):
 def schema(name: str, registry=None) -> dict:
     """The JSON Schema of ``visit``, ``pack`` or ``decision``, generated from the models; the pack's
     and the visit's include the rule kinds and visit facts of ``registry``'s plugins."""
-    from ._plugins import default_registry
-
-    registry = registry or default_registry()
+    registry = registry_or_default(registry)
     model = {"visit": Visit, "decision": Decision}.get(name) or pack_model(registry)
     result = {"$schema": SCHEMA_URI, **model.model_json_schema(by_alias=True, schema_generator=EditorSchema)}
     if name == "pack":

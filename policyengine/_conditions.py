@@ -22,7 +22,7 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, WithJsonSchema, model_validator
 
-from ._facts import CHECK_ID, FIELDS, UNKNOWN, WEEKDAYS, enum_values
+from ._facts import FIELDS, UNKNOWN, WEEKDAYS, enum_values
 from ._models import APPROVERS, STAFF_ROLES
 
 # -- the tree -------------------------------------------------------------------------------------
@@ -198,30 +198,6 @@ def _some(parts: tuple, f: dict) -> bool:
         if p(f):
             return True
     return False
-
-
-# -- compilation to durable-rules -----------------------------------------------------------------
-
-_DR_OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
-
-
-def to_durable(cond: Condition) -> dict:
-    """durable-rules' JSON form of ``cond`` (one ``m`` expression)."""
-    cond = normalise(cond)
-    if cond == TRUE:
-        return {"$ex": {CHECK_ID: 1}}
-    if cond == FALSE:
-        return {"$nex": {CHECK_ID: 1}}
-    if isinstance(cond, Compare):
-        if cond.op == "eq":
-            return {cond.fact: cond.value}
-        if cond.op == "in":
-            return to_durable(any_of(*(Compare(cond.fact, "eq", v) for v in cond.value)) if cond.value else FALSE)
-        if cond.op == "not_in":
-            return to_durable(all_of(*(Compare(cond.fact, "ne", v) for v in cond.value)) if cond.value else TRUE)
-        return {_DR_OPS[cond.op]: {cond.fact: cond.value}}
-    key = "$and" if isinstance(cond, All) else "$or"
-    return {key: [to_durable(i) for i in cond.items]}
 
 
 def checked(cond: Condition) -> Condition:

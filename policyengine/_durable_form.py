@@ -49,6 +49,32 @@ RULESET_STACK = 60
 RULE_WAYS = 4096
 
 
+#: The engine's own bookkeeping on every fact it asserts: a number unique to each check
+#: (durable-rules refuses an identical fact twice, and firings are attributed to their visit by it).
+CHECK_ID = "check_ref"
+
+_DR_OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+
+
+def to_durable(cond: Condition) -> dict:
+    """durable-rules' JSON form of ``cond`` (one ``m`` expression)."""
+    cond = normalise(cond)
+    if cond == TRUE:
+        return {"$ex": {CHECK_ID: 1}}
+    if cond == FALSE:
+        return {"$nex": {CHECK_ID: 1}}
+    if isinstance(cond, Compare):
+        if cond.op == "eq":
+            return {cond.fact: cond.value}
+        if cond.op == "in":
+            return to_durable(any_of(*(Compare(cond.fact, "eq", v) for v in cond.value)) if cond.value else FALSE)
+        if cond.op == "not_in":
+            return to_durable(all_of(*(Compare(cond.fact, "ne", v) for v in cond.value)) if cond.value else TRUE)
+        return {_DR_OPS[cond.op]: {cond.fact: cond.value}}
+    key = "$and" if isinstance(cond, All) else "$or"
+    return {key: [to_durable(i) for i in cond.items]}
+
+
 def _values(fact: str) -> tuple | None:
     """Every value a word or yes/no fact can hold, or None for whole numbers."""
     spec = FIELDS[fact]

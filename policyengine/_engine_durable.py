@@ -79,10 +79,9 @@ import sys
 import threading
 import weakref
 
-from ._conditions import facts_used, to_durable
-from ._durable_form import RULESET_STACK, durable_condition, pieces, ways, width
+from ._conditions import facts_used
+from ._durable_form import CHECK_ID, RULESET_STACK, durable_condition, pieces, to_durable, ways, width
 from ._errors import DecisionError, PolicyEngineError
-from ._facts import CHECK_ID
 from ._engine import Engine
 from ._satisfy import always
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._limits import clipped
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,8 +24,6 @@ class Problem:
 
     def __post_init__(self) -> None:
         # A message may quote the input back; a hostile input must not make a hostile message.
-        from ._limits import clipped
-
         if len(self.message) > 500:
             object.__setattr__(self, "message", clipped(self.message))
 

@@ -109,8 +109,6 @@ INT_DOMAINS: dict[str, tuple[int, int, frozenset]] = {
 }
 #: What the proofs assume of an int fact missing from INT_DOMAINS: wide, so they stay sound.
 WIDE_DOMAIN: tuple[int, int, frozenset] = (UNKNOWN, 10**9, frozenset())
-# The engine's own bookkeeping: a unique number per check (durable-rules refuses an identical fact twice).
-CHECK_ID = "check_ref"
 
 
 _ROLE_FACTS = {role: f"role_{role}" for role in STAFF_ROLES}

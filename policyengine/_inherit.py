@@ -22,8 +22,9 @@ import copy
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Optional
 
+from ._compiled import compile_pack
 from ._errors import InputError, PluginError, Problem
 from ._limits import EXTENDS_DEPTH
 from ._models import Visit, visit_json
@@ -42,8 +43,9 @@ BUDGET = 2000
 _resolving: ContextVar[tuple] = ContextVar("policyengine_resolving", default=())
 
 
-def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
-    """The child's data with the parent's rules merged in, and rule id -> the pack it came from."""
+def resolve_extends(loaded: Loaded, registry, load: Callable[..., Any]) -> tuple[dict, dict[str, str]]:
+    """The child's data with the parent's rules merged in, and rule id -> the pack it came from.
+    ``load(pack_id, registry=registry)`` loads the parent (:func:`policyengine.load_pack`)."""
     data = loaded.data
     parent_id = data.get("extends")
     own_id = data.get("id")
@@ -74,11 +76,9 @@ def resolve_extends(loaded: Loaded, registry) -> tuple[dict, dict[str, str]]:
         raise problem("extends", f"'extends: {parent_id}' makes a loop of packs extending each other ({loop})")
     if len(chain) >= EXTENDS_DEPTH:
         raise problem("extends", f"'extends: {parent_id}' makes a chain of more than {EXTENDS_DEPTH} packs extending each other")
-    from ._pack import load_pack
-
     token = _resolving.set(chain)
     try:
-        parent = load_pack(parent_id, registry=registry)
+        parent = load(parent_id, registry=registry)
     except InputError as exc:
         # The child's 'extends' line first, then what is wrong in the parent, where it is.
         first = exc.problems[0]
@@ -168,12 +168,9 @@ class Declared:
         return f"rule '{self.rule}' of '{parent}' is loosened, as declared ({self.reason}): " + _shown(self.found, parent, child)
 
 
-def tightening(pack, loaded: Loaded, registry) -> tuple[list[Problem], tuple[Declared, ...]]:
-    """The errors for every loosening of the parent ``pack`` does not declare, and the ones it
-    declares (with their witnesses), for ``show`` and ``lint``."""
-    from ._pack import compile_pack, load_pack
-
-    parent = load_pack(pack.extends, registry=registry)
+def tightening(pack, loaded: Loaded, parent) -> tuple[list[Problem], tuple[Declared, ...]]:
+    """The errors for every loosening of the ``parent`` pack that ``pack`` does not declare, and the
+    ones it declares (with their witnesses), for ``show`` and ``lint``."""
     found = {f.rule: f for f in loosenings(compile_pack(parent), compile_pack(pack), budget=BUDGET)}
     problems = []
     for rid, loosening in found.items():

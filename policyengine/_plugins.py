@@ -34,11 +34,16 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import pluggy
+from pydantic import BaseModel
 
 from . import hookspecs
-from ._errors import InputError, PluginError
+from ._facts import FACT_FIELDS, FIELDS, FactField
+from ._errors import InputError, PluginError, Problem
 from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, said
 from ._plugin_facts import DECLARED, VisitFact
+from ._rule import Rule
+from ._version import __version__
+from ._yaml import from_mapping, load_file, read_text
 
 hookimpl = pluggy.HookimplMarker("policyengine")
 
@@ -108,6 +113,30 @@ class PluginProblem:
     fatal: bool = False
 
 
+#: A top-level ``id: tcat`` line, as packs write it (quoted or not, with or without a comment).
+_ID_LINE = re.compile(r"""^id:[ \t]*(["']?)([a-z0-9][a-z0-9_-]*)\1[ \t]*(?:#.*)?$""", re.M)
+
+
+def peek_pack_id(path: Path) -> str:
+    """The ``id`` of a pack file, read without validating the rest.
+
+    Every pack a registry offers is peeked at to learn its id, so the usual ``id:`` line is read
+    without parsing the YAML (parsing five packs was a quarter of the command line's start-up);
+    anything else is parsed. :func:`load_pack` checks the id again when it loads the pack.
+    """
+    try:
+        text = read_text(path)
+    except InputError:  # load_file below says why
+        text = ""
+    found = _ID_LINE.findall(text)
+    if len(found) == 1:
+        return found[0][1]
+    loaded = load_file(path)
+    if not isinstance(loaded.data, dict) or not isinstance(loaded.data.get("id"), str):
+        raise InputError(Problem(str(path), 1, 1, "a rule pack needs an 'id' at the top level"))
+    return loaded.data["id"]
+
+
 _serials = itertools.count(1)
 
 
@@ -156,8 +185,6 @@ class Registry:
         self._facts: Optional[dict[str, VisitFact]] = None
         self._fact_sources: dict[str, str] = {}
         if builtins:
-            from . import __version__
-
             for name in DEFAULT_PLUGINS:
                 self._add(importlib.import_module(name), PluginInfo(name, DISTRIBUTION, __version__, builtin=True))
         if entry_points:
@@ -338,8 +365,6 @@ class Registry:
             return dict(self._facts)
 
     def _collect_facts(self):
-        from ._facts import FACT_FIELDS, FIELDS, FactField
-
         builtin = frozenset(f.name for f in FACT_FIELDS)
         offered: dict[str, list[tuple[VisitFact, str]]] = {}
         for plugin, result in self._results("policyengine_visit_facts", "facts"):
@@ -388,8 +413,6 @@ class Registry:
             return dict(self._kind_sources)
 
     def _collect_kinds(self):
-        from ._rule import Rule
-
         offered: dict[str, list[tuple[type, str]]] = {}
         for plugin, result in self._results("policyengine_rule_kinds", "kinds"):
             for kind in result:
@@ -465,9 +488,6 @@ class Registry:
         )
 
     def _pack_entry(self, plugin: str, index: int, item: Any) -> PackEntry:
-        from ._pack import PackBase, peek_pack_id
-        from ._yaml import from_mapping
-
         source = self.describe(plugin)
         if isinstance(item, (str, os.PathLike)):
             path = Path(item)
@@ -487,9 +507,9 @@ class Registry:
             if not isinstance(pack_id, str):
                 raise PluginError(f"plugin {source} provides a rule pack without an 'id' (pack {index} of its list)")
             return PackEntry(pack_id, plugin, loaded=loaded, folder=self._folder_of(plugin))
-        if isinstance(item, PackBase):
+        if isinstance(item, BaseModel):  # a loaded pack (policyengine.load_pack gives pydantic models)
             raise PluginError(
-                f"plugin {source}: policyengine_rule_packs() returned a loaded pack ('{item.id}'); return its file "
+                f"plugin {source}: policyengine_rule_packs() returned a loaded pack ('{getattr(item, 'id', '?')}'); return its file "
                 "or its data instead, so that it is validated against the rule kinds of the registry that loads it"
             )
         raise PluginError(
@@ -631,6 +651,12 @@ def set_default_plugin_timeout(seconds: Optional[float]) -> Optional[float]:
         if _default is not None:
             _default.plugin_timeout = seconds
         return previous
+
+
+def registry_or_default(registry: Optional[Registry]) -> Registry:
+    """The registry a call uses: the one given, else :func:`default_registry` (the built-ins and
+    the installed plugins)."""
+    return registry if registry is not None else default_registry()
 
 
 def register(plugin: Any, name: Optional[str] = None) -> None:

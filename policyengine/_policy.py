@@ -28,7 +28,7 @@ from ._facts import flatten
 from ._models import Citation, Decision, Finding, OnArrival, Outcome, Visit, VisitSummary, phase_contradiction, phase_of, visit_digest, visit_json
 from ._pack import CompiledPack, PackBase, compile_pack, load_pack
 from ._patch import merge_patch
-from ._plugins import Registry, default_registry
+from ._plugins import Registry, registry_or_default
 from ._remedy import fold_remedies
 from ._visits import VisitLike, parse_visit, school_for
 
@@ -39,11 +39,6 @@ from ._visits import VisitLike, parse_visit, school_for
 POLICY_CACHE_SIZE = 32
 
 T = TypeVar("T")
-
-
-def _registry(registry: Optional[Registry]) -> Registry:
-    """The registry a call uses: the one given, else the default (built-ins and installed plugins)."""
-    return registry if registry is not None else default_registry()
 
 
 class Policy:
@@ -97,7 +92,7 @@ class Policy:
     def registry(self) -> Registry:
         """The registry whose plugin facts a visit may give and whose listeners are told of each
         decision (the default one unless the policy was given another)."""
-        return _registry(self._registry)
+        return registry_or_default(self._registry)
 
     @property
     def digest(self) -> str:
@@ -325,7 +320,7 @@ class _Policies:
 
     def get(self, pack: PackBase, engine: Optional[str], registry: Optional[Registry]) -> Policy:
         name = resolve_engine(engine)
-        registry = _registry(registry)
+        registry = registry_or_default(registry)
         key = (pack.digest, name, registry.token)
         found = self._found.get(key)
         if found is not None:
@@ -373,7 +368,7 @@ def policy(school: Union[str, Path, PackBase], *, engine: Optional[str] = None,
     unknown id, :class:`InputError` for a pack with problems and :class:`PluginError` for a
     plugin's pack that cannot be used.
     """
-    registry = _registry(registry)
+    registry = registry_or_default(registry)
     pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
     return _policies.get(pack, engine, registry)
 
@@ -407,7 +402,7 @@ def check(
     (a rule kind, or a listener, in which case the decision is not returned): an error is never
     turned into "permitted". The same as ``policy(school).check(visit)``.
     """
-    registry = _registry(registry)
+    registry = registry_or_default(registry)
     parsed = parse_visit(visit, registry=registry)
     found = policy(school_for(parsed, school), engine=engine, registry=registry)
     return found._told([parsed], found._decisions([parsed], today), share_visit)[0]
@@ -438,7 +433,7 @@ def check_many(
     Decision listeners are told of every decision, as by :func:`check` (``share_visit`` likewise);
     if any listener fails, :class:`PluginError` is raised once every decision has been told.
     """
-    registry = _registry(registry)
+    registry = registry_or_default(registry)
     parsed: list[Visit] = []
     schools: list[str] = []
     problems: list[Problem] = []
@@ -503,6 +498,6 @@ def combined_remedy(visit: VisitLike, school: Optional[str] = None, engine: Opti
     """One merge patch on ``visit`` that makes it permitted under ``school``'s pack (``{}`` when it
     already is), or None when no combination of the findings' remedies does. Arguments as for
     :func:`check`; apply the result with :func:`merge_patch`."""
-    registry = _registry(registry)
+    registry = registry_or_default(registry)
     parsed = parse_visit(visit, registry=registry)
     return policy(school_for(parsed, school), engine=engine, registry=registry).remedy(parsed, today=today)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import typing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -186,8 +187,6 @@ def allowed_fields(model: type[BaseModel], data: Any, only: set[tuple] | None = 
 def _models_in(annotation: Any, value: Any, at: tuple | None = None, wanted: set | None = None):
     """Yield (model, value, relative path) for BaseModel types reachable in ``annotation``; where
     ``wanted`` is given, only list items whose path (``at`` + index) is in it."""
-    import typing
-
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -15,7 +15,7 @@ from ._errors import InputError, Problem, UnknownSchoolError
 from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
 from ._models import Visit
 from ._plugin_facts import phase_of, value_problems
-from ._plugins import default_registry
+from ._plugins import registry_or_default
 from ._validation import validate
 from ._yaml import Loaded, from_mapping, load_file
 
@@ -56,7 +56,7 @@ def _with_plugin_facts(visit: Visit, loaded: Optional[Loaded], registry) -> Visi
     phase; else :class:`InputError` at each fact's line."""
     if not visit.facts:
         return visit
-    wrong = value_problems(visit.facts, (registry or default_registry()).facts(), phase_of(visit))
+    wrong = value_problems(visit.facts, registry_or_default(registry).facts(), phase_of(visit))
     if wrong:
         file = loaded.file if loaded is not None else "<visit>"
         raise InputError([

@@ -36,7 +36,7 @@ from ._conditions import _PY_OPS, Compare, all_of, compile_python, facts_used, n
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
 from ._plugin_facts import DECLARED
 from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome, Visit, visit_json
-from ._pack import CompiledPack
+from ._compiled import CompiledPack
 from ._patch import merge_patch
 from ._satisfy import _dnf, _term_satisfiable
 

@@ -26,14 +26,13 @@ Each example below is what a plugin module holds; ``tests/test_hookspecs.py`` ru
 from __future__ import annotations
 
 from os import PathLike
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import pluggy
 
-if TYPE_CHECKING:  # for the annotations only: the hooks are called with these types
-    from ._models import Decision, Visit, VisitSummary
-    from ._plugin_facts import VisitFact
-    from ._rule import Rule
+from ._models import Decision, Visit, VisitSummary
+from ._plugin_facts import VisitFact
+from ._rule import Rule
 
 hookspec = pluggy.HookspecMarker("policyengine")
 

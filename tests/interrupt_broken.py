@@ -11,7 +11,7 @@ from __future__ import annotations
 from durable.engine import Promise
 
 import policyengine._engine_durable as engine
-from policyengine._facts import CHECK_ID
+from policyengine._durable_form import CHECK_ID
 
 
 class SwallowingAction(Promise):

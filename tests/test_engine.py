@@ -8,7 +8,8 @@ import pytest
 
 import policyengine
 from policyengine import DecisionError, Outcome, check, load_pack
-from policyengine._conditions import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise, to_durable
+from policyengine._conditions import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise
+from policyengine._durable_form import to_durable
 from policyengine._engine import make_engine
 from policyengine._policy import decide
 from policyengine._visits import parse_visit

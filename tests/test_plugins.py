@@ -935,7 +935,7 @@ def test_two_classes_for_one_kind_name_in_two_registries_never_share_a_compiled_
     ],
 )
 def test_a_pack_files_id_is_read_from_its_id_line(tmp_path, first_lines, expected):
-    from policyengine._pack import peek_pack_id
+    from policyengine._plugins import peek_pack_id
 
     f = tmp_path / "p.yaml"
     f.write_text(first_lines + ("school: S\n" if not first_lines.startswith("{") else ""))
@@ -944,7 +944,7 @@ def test_a_pack_files_id_is_read_from_its_id_line(tmp_path, first_lines, expecte
 
 def test_a_pack_whose_id_was_misread_is_refused_when_loaded(tmp_path, monkeypatch):
     """The id line is a shortcut; loading checks the real id, so a misread can never swap packs."""
-    import policyengine._pack as pack_module
+    import policyengine._plugins as pack_module
 
     f = write(tmp_path / "p.yaml", (Path(__file__).parent / "lint" / "valid.yaml").read_text())
     (tmp_path / "sources" / "source.txt").write_text((Path(__file__).parent / "lint" / "source.txt").read_text())
