@@ -51,11 +51,7 @@ class CompiledPack:
         return {
             r.rule.id: (
                 r.rule,
-                Citation(
-                    document=r.rule.citation.document or self.pack.document,
-                    section=r.rule.citation.section,
-                    quote=r.rule.citation.quote,
-                ),
+                Citation.of(r.rule.citation, self.pack.document),
                 r.outcomes,
             )
             for r in self.rules

@@ -6,6 +6,8 @@ can catch either.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ._limits import clipped
@@ -89,3 +91,10 @@ class PluginError(PolicyEngineError, RuntimeError):
     def __init__(self, message: str, problems: list[Problem] | tuple = ()):
         super().__init__(message)
         self.problems: list[Problem] = list(problems)
+
+
+def did_you_mean(word: object, choices: Iterable[str], otherwise: str = "") -> str:
+    """``"; did you mean 'X'?"`` for the choice closest to ``word`` (a likely misspelling), else
+    ``otherwise``: the one hint every "unknown ..." message gives."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else otherwise

@@ -137,10 +137,6 @@ class Clock:
     evening_starts: int
 
 
-def minutes(t: time) -> int:
-    return t.hour * 60 + t.minute
-
-
 def _tri(value: bool | None) -> int:
     return UNKNOWN if value is None else int(bool(value))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from enum import Enum
 from typing import Annotated, Literal, Optional, Union
 from zoneinfo import ZoneInfo
@@ -240,12 +240,20 @@ def phase_of_data(visit: dict) -> Phase:
     return "door" if door.get("meeting_room") in (None, "doorstep") else "inside"
 
 
+def wall_clock(naive: datetime, zone: tzinfo) -> Optional[datetime]:
+    """The wall-clock time ``naive`` in ``zone`` (the earlier one where the clocks go back and it
+    happens twice), or None where it never happens: in the gap when the clocks go forward."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
+        return None
+    return first
+
+
 def _london(naive: datetime) -> datetime:
     """Attach Europe/London to a wall-clock time, refusing times that do not exist or happen twice."""
-    first = naive.replace(tzinfo=LONDON, fold=0)
     # Checked first: inside the spring gap the two folds also disagree.
-    round_trip = first.astimezone(timezone.utc).astimezone(LONDON).replace(tzinfo=None)
-    if round_trip != naive:
+    first = wall_clock(naive, LONDON)
+    if first is None:
         raise ValueError(
             f"{naive.isoformat()} does not exist in London (the clocks go forward); choose another time"
         )
@@ -282,6 +290,12 @@ class Citation(_Strict):
     section: str
     quote: str
 
+    @classmethod
+    def of(cls, spec, document: str) -> Citation:
+        """The citation a rule's (or a timed rule's) ``citation:`` gives, in ``document`` (the
+        pack's) where it names none."""
+        return cls(document=spec.document or document, section=spec.section, quote=spec.quote)
+
 
 class Finding(_Strict):
     """One rule that applies to the visit."""
@@ -317,10 +331,6 @@ class Decision(_Strict):
     phase: Phase = Field(description="the moment the decision answers for: plan, door or inside")
     outcome: Outcome
     findings: list[Finding] = Field(default_factory=list)
-
-    @property
-    def reminders(self) -> list[Finding]:
-        return [f for f in self.findings if f.outcome is Outcome.PERMITTED]
 
 
 def visit_json(visit: Visit) -> dict:

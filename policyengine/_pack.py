@@ -6,7 +6,6 @@ policy text, every rule able to fire). The model itself is :mod:`._pack_model`'s
 
 from __future__ import annotations
 
-import difflib
 import traceback
 from collections import OrderedDict
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from ._compiled import CompiledPack, CompiledRule, compile_pack
-from ._errors import InputError, PluginError, Problem, UnknownSchoolError
+from ._errors import InputError, PluginError, Problem, UnknownSchoolError, did_you_mean
 from ._inherit import resolve_extends, tightening
 from ._pack_checks import pack_errors, policy_text
 from ._pack_model import PACK_ID, CatalogueEntry, Example, Hours, PackBase, _pack_model_for
@@ -192,8 +191,7 @@ def _locate(school: str | Path, registry) -> tuple[Optional[Path], Any]:
     packs = registry.packs()
     if school not in packs:
         registry.pack_unavailable(school)  # raises PluginError when a broken plugin's pack had that id
-        close = difflib.get_close_matches(school, list(packs), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(school, packs)
         raise UnknownSchoolError(
             Problem("<school>", None, None, f"unknown school '{school}'{hint} (known: {', '.join(sorted(packs))})")
         )

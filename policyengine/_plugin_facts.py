@@ -23,11 +23,11 @@ registry: a pack or visit naming a fact that no plugin of its registry declares 
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
+from ._errors import did_you_mean
 from ._models import PHASES, Phase, phase_of  # noqa: F401  (phase_of: the one reading of a visit's phase)
 
 FactType = Literal["bool", "int", "enum"]
@@ -94,8 +94,7 @@ def value_problems(values: Optional[dict], declared: dict[str, VisitFact], phase
         spec = declared.get(name)
         where = f"'facts.{name}'"
         if spec is None:
-            close = difflib.get_close_matches(str(name), list(declared), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, declared)
             known = f"the facts plugins add here: {', '.join(sorted(declared))}" if declared else "no plugin adds visit facts here"
             out.append((name, f"unknown fact '{name}' in 'facts'{hint} ({known})"))
             continue

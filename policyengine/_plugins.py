@@ -18,7 +18,6 @@ at all (which may be an audit listener).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
 import itertools
@@ -38,7 +37,7 @@ from pydantic import BaseModel
 
 from . import hookspecs
 from ._facts import FACT_FIELDS, FIELDS, FactField
-from ._errors import InputError, PluginError, Problem
+from ._errors import InputError, PluginError, Problem, did_you_mean
 from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, said
 from ._plugin_facts import DECLARED, VisitFact
 from ._rule import Rule
@@ -249,8 +248,7 @@ class Registry:
             if opts is None:
                 continue
             if attr not in HOOKS:
-                close = difflib.get_close_matches(attr, HOOKS, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f" (the hooks are: {', '.join(HOOKS)})"
+                hint = did_you_mean(attr, HOOKS, otherwise=f" (the hooks are: {', '.join(HOOKS)})")
                 raise PluginError(f"plugin {info}: '{attr}' is not a policyengine hook{hint}")
             if opts.get("hookwrapper") or opts.get("wrapper"):
                 raise PluginError(f"plugin {info}: {attr} cannot be a hook wrapper; return a value instead")

@@ -8,6 +8,12 @@ tells the registry's decision listeners. ``check(visit, school=...)`` finds the 
 school (the pack is looked up once per file version, the policy once per pack content and engine)
 and calls it.
 
+``today`` has one meaning wherever it is taken (``check``, ``check_many``, ``decide``, ``remedy``,
+``combined_remedy`` and the :class:`Policy` methods): the date against which the pack's review date
+is judged, adding a reminder to every decision once the policy is overdue for review; ``None`` is
+the system date. What the rules decide never depends on it; ``Policy.decide(...,
+review_reminder=False)`` leaves the reminder out (a pack's examples, a comparison of two packs).
+
 Fail closed: any error while deciding is raised (an internal one as :class:`DecisionError`), never
 turned into a decision, and an engine left in an unknown state by an interrupt is replaced.
 """
@@ -132,9 +138,10 @@ class Policy:
         the engine, and :class:`PluginError` naming a plugin that failed; never returns "permitted"
         on error.
         """
-        parsed = parse_visit(visit, registry=self.registry)
+        registry = self.registry
+        parsed = parse_visit(visit, registry=registry)
         school_for(parsed, self.pack.id)
-        return self._told([parsed], self._decisions([parsed], today), share_visit)[0]
+        return _told(registry, [parsed], self._decisions([parsed], today), share_visit)[0]
 
     def check_many(self, visits: Iterable[VisitLike], *, today: Optional[date] = None,
                    share_visit: bool = False) -> list[Decision]:
@@ -142,19 +149,9 @@ class Policy:
 
         All or nothing: every visit is validated before any is decided, and :class:`InputError`
         lists one problem per bad visit (its file named ``visits[INDEX]``)."""
-        parsed, problems = [], []
-        for index, raw in enumerate(visits):
-            where = f"visits[{index}]"
-            try:
-                visit = parse_visit(raw, file=where, registry=self.registry)
-                school_for(visit, self.pack.id)
-            except InputError as exc:
-                problems.extend(located(p, where) for p in exc.problems)
-                continue
-            parsed.append(visit)
-        if problems:
-            raise InputError(problems)
-        return self._told(parsed, self._decisions(parsed, today), share_visit)
+        registry = self.registry
+        parsed, _ = _parsed_all(visits, self.pack.id, registry, lambda name: self)
+        return _told(registry, parsed, self._decisions(parsed, today), share_visit)
 
     def decide(self, visit: Visit, *, today: Optional[date] = None, review_reminder: bool = True) -> Decision:
         """The decision for a validated ``visit``, telling no listener. ``today`` as for :meth:`check`;
@@ -235,16 +232,51 @@ class Policy:
             findings=findings,
         )
 
-    def _told(self, visits: Sequence[Visit], decisions: list[Decision], share_visit: bool) -> list[Decision]:
-        """``decisions``, once every listener has been told of each (with a summary of its visit,
-        or the visit itself when ``share_visit``); :class:`PluginError` if any listener failed."""
-        if self.registry.has_listeners():
-            self.registry.decisions_made(
-                (decision, visit if share_visit else VisitSummary(school=decision.school, purpose=visit.purpose,
-                                                                  digest=visit_digest(visit)))
-                for visit, decision in zip(visits, decisions)
-            )
-        return decisions
+
+
+def _parsed_all(visits: Iterable[VisitLike], school: Optional[str], registry: Registry,
+                find: Callable[[str], Policy]) -> tuple[list[Visit], list[Policy]]:
+    """Every visit validated, with the policy it is decided under (``find`` of ``school``, else of
+    the visit's own). All or nothing: :class:`InputError` lists one problem per bad visit (or
+    unknown school), in order, its file named ``visits[INDEX]``."""
+    parsed: list[Visit] = []
+    policies: list[Policy] = []
+    found: dict[str, Union[Policy, InputError]] = {}
+    problems: list[Problem] = []
+    for index, raw in enumerate(visits):
+        where = f"visits[{index}]"
+        try:
+            visit = parse_visit(raw, file=where, registry=registry)
+            name = school_for(visit, school)
+            if name not in found:
+                try:
+                    found[name] = find(name)
+                except InputError as exc:  # said once per visit that names it
+                    found[name] = exc
+            chosen = found[name]
+            if isinstance(chosen, InputError):
+                raise chosen
+        except InputError as exc:
+            problems.extend(located(p, where) for p in exc.problems)
+            continue
+        parsed.append(visit)
+        policies.append(chosen)
+    if problems:
+        raise InputError(problems)
+    return parsed, policies
+
+
+def _told(registry: Registry, visits: Sequence[Visit], decisions: list[Decision], share_visit: bool) -> list[Decision]:
+    """``decisions``, once every listener of ``registry`` has been told of each, in order (with a
+    summary of its visit, or the visit itself when ``share_visit``); :class:`PluginError` if any
+    listener failed."""
+    if registry.has_listeners():
+        registry.decisions_made(
+            (decision, visit if share_visit else VisitSummary(school=decision.school, purpose=visit.purpose,
+                                                              digest=visit_digest(visit)))
+            for visit, decision in zip(visits, decisions)
+        )
+    return decisions
 
 
 def _compiled(pack: PackBase) -> CompiledPack:
@@ -405,7 +437,7 @@ def check(
     registry = registry_or_default(registry)
     parsed = parse_visit(visit, registry=registry)
     found = policy(school_for(parsed, school), engine=engine, registry=registry)
-    return found._told([parsed], found._decisions([parsed], today), share_visit)[0]
+    return _told(registry, [parsed], found._decisions([parsed], today), share_visit)[0]
 
 
 def check_many(
@@ -434,62 +466,31 @@ def check_many(
     if any listener fails, :class:`PluginError` is raised once every decision has been told.
     """
     registry = registry_or_default(registry)
-    parsed: list[Visit] = []
-    schools: list[str] = []
-    problems: list[Problem] = []
-    for index, raw in enumerate(visits):
-        where = f"visits[{index}]"
-        try:
-            visit = parse_visit(raw, file=where, registry=registry)
-            name = school_for(visit, school)
-        except InputError as exc:
-            problems.extend(located(p, where) for p in exc.problems)
-            continue
-        parsed.append(visit)
-        schools.append(name)
-    policies: dict[str, Union[Policy, InputError]] = {}
-    for index, name in enumerate(schools):
-        if name not in policies:
-            try:
-                policies[name] = policy(name, engine=engine, registry=registry)
-            except InputError as exc:
-                policies[name] = exc
-        failed = policies[name]
-        if isinstance(failed, InputError):
-            problems.extend(located(p, f"visits[{index}]") for p in failed.problems)
-    if problems:
-        raise InputError(problems)
-
-    today = today or date.today()
+    parsed, policies = _parsed_all(visits, school, registry, lambda name: policy(name, engine=engine, registry=registry))
+    today = today or date.today()  # one day for the whole batch
     decisions: list[Optional[Decision]] = [None] * len(parsed)
-    groups: dict[str, list[int]] = {}
-    for index, name in enumerate(schools):
-        groups.setdefault(name, []).append(index)
-    for name, indexes in groups.items():
-        found = policies[name]
-        assert isinstance(found, Policy)
+    groups: dict[Policy, list[int]] = {}  # each policy's visits, decided in one call
+    for index, found in enumerate(policies):
+        groups.setdefault(found, []).append(index)
+    for found, indexes in groups.items():
         for i, decision in zip(indexes, found._decisions([parsed[i] for i in indexes], today)):
             decisions[i] = decision
-    told: list[Decision] = decisions  # type: ignore[assignment]  # every one decided
-    if registry.has_listeners():
-        # Told through the caller's registry (the one that found the policies), in the visits' order.
-        registry.decisions_made(
-            (decision, visit if share_visit else VisitSummary(school=decision.school, purpose=visit.purpose,
-                                                              digest=visit_digest(visit)))
-            for visit, decision in zip(parsed, told)
-        )
-    return told
+    # Told through the caller's registry (the one that found the policies), in the visits' order.
+    return _told(registry, parsed, decisions, share_visit)  # type: ignore[arg-type]  # every one decided
 
 
 def decide(pack: PackBase, visit: Visit, engine: Optional[str] = None, today: Optional[date] = None) -> Decision:
     """Decide a validated ``visit`` under a loaded ``pack`` with the named engine, telling no
-    listener. ``today`` as for :func:`check` (``None``: the system date). Never returns "permitted"
-    on error. The same as ``policy(pack, engine=engine).decide(visit, today=today)``."""
+    listener. ``today`` as for :func:`check`: the date the review reminder is judged against,
+    ``None`` the system date (it once meant "never remind"; for that, use
+    ``policy(pack).decide(visit, review_reminder=False)``). Never returns "permitted" on error. The
+    same as ``policy(pack, engine=engine).decide(visit, today=today)``."""
     return policy(pack, engine=engine).decide(visit, today=today)
 
 
 def decide_with(engine: Engine, visit: Visit, today: Optional[date] = None) -> Decision:
-    """Decide ``visit`` with an engine already built (tests pass engines broken on purpose)."""
+    """Decide ``visit`` with an engine already built (tests pass engines broken on purpose);
+    ``today`` as for :func:`decide`."""
     return Policy.with_engine(engine).decide(visit, today=today)
 
 

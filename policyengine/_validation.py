@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import typing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._errors import InputError, Problem
+from ._errors import InputError, Problem, did_you_mean
 from ._limits import shown
 from ._yaml import Loaded
 
@@ -70,7 +69,7 @@ def path_is_tag(part: str) -> bool:
     return part.startswith("function-") or "[" in part
 
 
-def _message(err: dict, field: str, suggestions: list[str]) -> str:
+def _message(err: dict, field: str, hint: str) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -79,10 +78,7 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
     if kind == "missing":
         return f"'{field}' is missing; add it"
     if kind == "extra_forbidden":
-        msg = f"unknown field '{field}'"
-        if suggestions:
-            msg += f"; did you mean '{suggestions[0]}'?"
-        return msg + " (remove it or correct the spelling)"
+        return f"unknown field '{field}'{hint} (remove it or correct the spelling)"
     if kind == "literal_error":
         return f"'{field}' cannot be {shown(value)}; it must be one of: {ctx.get('expected', '')}"
     if kind in ("bool_type", "bool_parsing"):
@@ -116,8 +112,7 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
     if kind == "union_tag_invalid":
         tags = ctx.get("expected_tags", "")
         got = ctx.get("tag")
-        close = difflib.get_close_matches(str(got), [t.strip(" '") for t in str(tags).split(",")], n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(got, [t.strip(" '") for t in str(tags).split(",")])
         return f"unknown rule kind '{got}'{hint} (known kinds: {tags})"
     if kind == "union_tag_not_found":
         return f"'{field}' needs a 'kind' saying which rule kind it is"
@@ -142,12 +137,9 @@ def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, l
         custom = err["type"] in ("duplicate_rule_id", "unknown_rule_id")  # these name the rule already
         prefix = "" if custom else _rule_label(loaded.data, path)
         field = _dotted(path[2:]) if prefix else _dotted(path)
-        suggestions: list[str] = []
-        if err["type"] == "extra_forbidden" and path:
-            candidates = (allowed or {}).get(path[:-1], [])
-            suggestions = difflib.get_close_matches(str(path[-1]), candidates, n=1, cutoff=0.6)
+        hint = did_you_mean(path[-1], (allowed or {}).get(path[:-1], [])) if err["type"] == "extra_forbidden" and path else ""
         line, col = loaded.position(path)
-        message = prefix + _message(err, field, suggestions)
+        message = prefix + _message(err, field, hint)
         key = (line, col, message)
         if key in seen:
             continue

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from ._conditions import _PY_OPS, Compare, all_of, compile_python, facts_used, negate, normalise
 from ._facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
 from ._plugin_facts import DECLARED
-from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome, Visit, visit_json
+from ._models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome, Visit, visit_json, wall_clock
 from ._compiled import CompiledPack
 from ._patch import merge_patch
 from ._satisfy import _dnf, _term_satisfiable
@@ -440,11 +440,8 @@ def _all_but_first(value: int, index: int) -> Optional[bool]:
 
 
 def _local(day: date, minute: int, zone: ZoneInfo) -> Optional[datetime]:
-    naive = datetime.combine(day, time(minute // 60, minute % 60))
-    first = naive.replace(tzinfo=zone)
-    if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
-        return None  # in a clock change's gap
-    return first
+    """``minute`` past midnight on ``day`` in ``zone``; None in a clock change's gap."""
+    return wall_clock(datetime.combine(day, time(minute // 60, minute % 60)), zone)
 
 
 _time_cache: dict = {}
@@ -483,13 +480,10 @@ class Search:
     complete: bool  # False when the node budget ran out or a condition was too large to expand
 
 
-_SEVERITY = {"permitted": 0, "conditional": 1, "blocked": 2}
-
-
 def _stopping(rule, below: str):
     """``(condition, holds)`` under which ``rule`` gives ``below`` or worse: its condition, in the
     phases where its outcome is that severe; None when it never is."""
-    phases = [p for p, o in rule.outcomes.items() if o is not None and o.severity >= _SEVERITY[below]]
+    phases = [p for p, o in rule.outcomes.items() if o is not None and o.severity >= Outcome(below).severity]
     if not phases:
         return None
     if len(phases) == len(rule.outcomes):
@@ -587,13 +581,13 @@ class Difference:
     @property
     def looser(self) -> bool:
         """The new pack lets this visit through more easily than the old one."""
-        return _SEVERITY[self.new_outcome] < _SEVERITY[self.old_outcome]
+        return Outcome(self.new_outcome).severity < Outcome(self.old_outcome).severity
 
 
 def _outcome(compiled: CompiledPack, fact: dict) -> str:
     """The outcome ``compiled`` gives the visit whose fact this is (each rule's for its phase)."""
     found = [r.outcomes[fact["phase"]] for r in compiled.rules if r.holds(fact)]
-    return max((o.value for o in found if o is not None), key=_SEVERITY.__getitem__, default="permitted")
+    return max((o.value for o in found if o is not None), key=lambda value: Outcome(value).severity, default="permitted")
 
 
 def changed_rules(old: CompiledPack, new: CompiledPack) -> list[str]:
@@ -719,7 +713,7 @@ def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver
             continue
         parsed = _parsed(search.visit)
         before, after = _outcome(old, flatten(parsed, old.clock)), _outcome(new, flatten(parsed, new.clock))
-        if _SEVERITY[after] < _SEVERITY[before]:
+        if Outcome(after).severity < Outcome(before).severity:
             return Loosened(rule_id, visit_json(parsed), before, after)
         undecided = True  # never a wrong claim: a visit that does not show it proves nothing
     return Loosened(rule_id, None, outcome, None) if undecided else None

@@ -45,7 +45,7 @@ def timed_document(pack, registry=None) -> str:
 
 
 def _citation(spec, document: str) -> Citation:
-    return Citation(document=spec.citation.document or document, section=spec.citation.section, quote=spec.citation.quote)
+    return Citation.of(spec.citation, document)
 
 
 @dataclass(frozen=True)
