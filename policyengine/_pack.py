@@ -6,6 +6,7 @@ policy text, every rule able to fire). The model itself is :mod:`._pack_model`'s
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections import OrderedDict
 from pathlib import Path
@@ -25,7 +26,7 @@ from ._yaml import Loaded, load_file
 
 __all__ = [
     "PACK_ID", "CatalogueEntry", "CompiledPack", "CompiledRule", "Example", "Hours", "PackBase", "available_packs",
-    "compile_pack", "load_pack", "pack_model", "parse_pack",
+    "compile_pack", "file_version", "load_pack", "pack_file", "pack_model", "parse_pack",
 ]
 
 def pack_model(registry=None) -> type[PackBase]:
@@ -126,6 +127,24 @@ def _unavailable_kinds(problems: list[Problem], loaded: Loaded, registry) -> lis
 def _raised_at(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def pack_file(school: str | Path, *, registry: Optional[Registry] = None) -> Optional[str]:
+    """The file (its full path) the pack ``school`` names is loaded from, or None for a pack a
+    plugin gives as data. Raises :class:`UnknownSchoolError` as :func:`load_pack` does."""
+    path, entry = _locate(school, registry_or_default(registry))
+    if entry is not None and entry.loaded is not None:
+        return None
+    return str(Path(path).resolve())
+
+
+def file_version(file: str) -> Optional[tuple[int, int]]:
+    """What changes when ``file`` is edited (its modification time and size); None when it is gone."""
+    try:
+        found = os.stat(file)
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size)
 
 
 def _cache_key(path: Path) -> tuple:
