@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from ._limits import clipped
 
 
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word`` (to end a message naming an
+    unknown name), or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, with where it is."""
@@ -91,10 +98,3 @@ class PluginError(PolicyEngineError, RuntimeError):
     def __init__(self, message: str, problems: list[Problem] | tuple = ()):
         super().__init__(message)
         self.problems: list[Problem] = list(problems)
-
-
-def did_you_mean(word: object, choices: Iterable[str], otherwise: str = "") -> str:
-    """``"; did you mean 'X'?"`` for the choice closest to ``word`` (a likely misspelling), else
-    ``otherwise``: the one hint every "unknown ..." message gives."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1)
-    return f"; did you mean '{close[0]}'?" if close else otherwise

@@ -142,7 +142,7 @@ def file_version(file: str) -> Optional[tuple[int, int]]:
     """What changes when ``file`` is edited (its modification time and size); None when it is gone."""
     try:
         found = os.stat(file)
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):  # not OSError: a TimeoutError or an interrupt is no answer
         return None
     return (found.st_mtime_ns, found.st_size)
 

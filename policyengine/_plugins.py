@@ -248,7 +248,7 @@ class Registry:
             if opts is None:
                 continue
             if attr not in HOOKS:
-                hint = did_you_mean(attr, HOOKS, otherwise=f" (the hooks are: {', '.join(HOOKS)})")
+                hint = did_you_mean(attr, HOOKS) or f" (the hooks are: {', '.join(HOOKS)})"
                 raise PluginError(f"plugin {info}: '{attr}' is not a policyengine hook{hint}")
             if opts.get("hookwrapper") or opts.get("wrapper"):
                 raise PluginError(f"plugin {info}: {attr} cannot be a hook wrapper; return a value instead")

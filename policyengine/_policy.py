@@ -414,13 +414,14 @@ class _Policies:
         # runs the release as ordinary code), and a caller that catches it and goes on must not hang.
         self._lock = threading.RLock()
         self._found: OrderedDict[tuple, Policy] = OrderedDict()
-        # (name, engine as asked, registry token, folder a relative file is found from) ->
+        # (name, engine, registry token, folder a relative file is found from) ->
         # (the pack's file or None, its version when loaded, the key of its policy in _found)
         self._named: OrderedDict[tuple, tuple[Optional[str], Optional[tuple], tuple]] = OrderedDict()
 
     def named(self, school: Union[str, Path], engine: Optional[str], registry: Registry) -> Policy:
         if not isinstance(school, (str, Path)):  # not a name: load_pack says what is wrong
             return self.get(load_pack(school, registry=registry), engine, registry)
+        engine = resolve_engine(engine)  # every time: whether an engine can run here is asked each check
         key = (school, engine, registry.token, _folder_for(school))
         seen = self._named.get(key)
         if seen is not None:
