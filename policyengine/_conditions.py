@@ -85,10 +85,6 @@ def any_of(*items: Condition) -> Condition:
     return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
 
 
-def not_(item: Condition) -> Condition:
-    return negate(item)
-
-
 def encode(fact: str, value: Any) -> Any:
     """Encode a constant for ``fact`` as the fact holds it (bools as 1/0/-1)."""
     spec = FIELDS[fact]

@@ -15,9 +15,9 @@ as strings):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -138,9 +138,22 @@ class Clock:
     office_hours: tuple[int, int]
     evening_starts: int
 
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` (aware) in the pack's local time: ``clock.local(datetime.fromisoformat(visit["start"]))``."""
+        return moment.astimezone(_zone(self.timezone))
 
-def minutes(t: time) -> int:
-    return t.hour * 60 + t.minute
+    def at(self, day: date, minute: int) -> Optional[datetime]:
+        """The local moment ``minute`` minutes after midnight on ``day``, or None where the clocks skip
+        that time (the hour lost when they go forward): a remedy must not offer a time that never comes.
+
+        >>> Clock("Europe/London", (510, 930), (480, 960), 1080).at(date(2026, 3, 29), 90) is None
+        True
+        """
+        zone = _zone(self.timezone)
+        moment = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+        if moment.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
+            return None
+        return moment
 
 
 def _tri(value: bool | None) -> int:
@@ -161,8 +174,25 @@ def _zone(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=4096)
-def _is_bank_holiday(day: date) -> bool:
+def is_bank_holiday(day: date) -> bool:
+    """Whether ``day`` is a bank holiday in England (``holidays``' calendar, which knows the moved
+    and one-off ones).
+
+    >>> is_bank_holiday(date(2026, 8, 31)), is_bank_holiday(date(2026, 9, 1))
+    (True, False)
+    """
     return day in _england(day.year)
+
+
+def next_working_day(day: date) -> date:
+    """``day`` itself if it is a working day, else the next weekday that is not a bank holiday in England.
+
+    >>> next_working_day(date(2026, 12, 25))  # Christmas Day is a Friday; Monday the 28th is a bank holiday
+    datetime.date(2026, 12, 29)
+    """
+    while day.weekday() >= 5 or is_bank_holiday(day):
+        day += timedelta(days=1)
+    return day
 
 
 @lru_cache(maxsize=64)
@@ -184,7 +214,7 @@ def flatten(visit: Visit, clock: Clock) -> dict[str, Any]:
     start = local.hour * 60 + local.minute
     end = start + visit.duration_minutes if visit.duration_minutes else UNKNOWN
     weekday = local.weekday()
-    bank_holiday = _is_bank_holiday(local.date())
+    bank_holiday = is_bank_holiday(local.date())
     working_day = weekday < 5 and not bank_holiday
     staff = visit.staff
     hh = visit.household
