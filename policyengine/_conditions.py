@@ -22,6 +22,7 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, WithJsonSchema, model_validator
 
+from ._errors import did_you_mean
 from ._facts import CHECK_ID, FIELDS, UNKNOWN, WEEKDAYS, enum_values
 from ._models import APPROVERS, STAFF_ROLES
 
@@ -588,11 +589,7 @@ class FactTest(BaseModel):
     def _check(self):
         spec = FIELDS.get(self.fact)
         if spec is None:
-            import difflib
-
-            close = difflib.get_close_matches(self.fact, list(FIELDS), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"unknown fact '{self.fact}'{hint}")
+            raise ValueError(f"unknown fact '{self.fact}'{did_you_mean(self.fact, FIELDS)}")
         given = [op for op in OPS if op in self.model_fields_set or (op == "in" and "in_" in self.model_fields_set)]
         if len(given) != 1:
             raise ValueError(f"give exactly one comparison ({', '.join(OPS)}) for fact '{self.fact}'")
