@@ -192,7 +192,7 @@ class Rule(BaseModel):
         a policy writes it), e.g. ``[("20 minutes", number_words(20))]``. The rule's quote must
         contain each (case-insensitively), or the pack is refused: a finding quotes the sentence
         that sets its number. The helpers ``number_words``, ``staff_words`` and ``time_words`` are
-        in ``policyengine._numbers``. Kinds without numbers keep the default (none)."""
+        in :mod:`policyengine.kinds`. Kinds without numbers keep the default (none)."""
         return []
 
     def summary(self) -> str:
