@@ -22,9 +22,9 @@ from typing import Annotated, Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, WithJsonSchema, model_validator
 
-from ._errors import did_you_mean
 from ._facts import CHECK_ID, FIELDS, UNKNOWN, WEEKDAYS, enum_values
 from ._models import APPROVERS, STAFF_ROLES
+from ._errors import did_you_mean
 
 # -- the tree -------------------------------------------------------------------------------------
 

@@ -137,8 +137,8 @@ FIELDS: dict[str, FactField] = {f.name: f for f in FACT_FIELDS}
 #: The domain of each whole-number fact (from its declaration above). The visit model bounds its
 #: numbers (minutes to a day, staff to ``STAFF``) so that these are exact.
 INT_DOMAINS: dict[str, Domain] = {f.name: f.domain for f in FACT_FIELDS if f.domain is not None}
-#: What the proofs assume of an int fact declared without a domain: wide, so they stay sound.
-WIDE_DOMAIN: Domain = (UNKNOWN, 10**9, frozenset())
+#: What the proofs assume of an int fact missing from INT_DOMAINS: wide, so they stay sound.
+WIDE_DOMAIN: tuple[int, int, frozenset] = (UNKNOWN, 10**9, frozenset())
 # The engine's own bookkeeping: a unique number per check (durable-rules refuses an identical fact twice).
 CHECK_ID = "check_ref"
 
