@@ -186,6 +186,10 @@ class Clock:
         return moment
 
 
+def minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
 def _tri(value: bool | None) -> int:
     return UNKNOWN if value is None else int(bool(value))
 
