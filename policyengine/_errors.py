@@ -20,6 +20,13 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word`` (to end a message naming an
+    unknown name), or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, with where it is."""

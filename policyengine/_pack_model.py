@@ -261,7 +261,7 @@ def _digest(pack: PackBase) -> str:
     plugin_kinds = {
         r.kind: f"{type(r).__module__}.{type(r).__qualname__}"
         for r in getattr(pack, "rules", [])
-        if not type(r).__module__.startswith("policyengine.rules.")
+        if not type(r)._builtin_kind()
     }
     if plugin_kinds:
         data["plugin_kinds"] = plugin_kinds
