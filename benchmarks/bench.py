@@ -486,7 +486,7 @@ def where_the_time_goes(visits: list[dict], python_many: Row) -> list[Row]:
                     if python_many.per_visit is not None else ""))
     try:
         from policyengine import policy
-        from policyengine._facts import flatten
+        from policyengine.facts import flatten
     except ImportError as exc:
         rows.append(Row(f"(internal steps skipped: {exc}; expected once issue 15 moves them)"))
         return rows

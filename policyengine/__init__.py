@@ -7,9 +7,9 @@
 <Outcome.CONDITIONAL: 'conditional'>
 """
 
-from ._engine import ENGINES, Engine, EngineUnavailableError, available_engines, default_engine
+from .engines.base import ENGINES, Engine, EngineUnavailableError, available_engines, default_engine
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
-from ._models import (
+from .models import (
     CheckIn,
     Citation,
     Decision,
@@ -25,10 +25,10 @@ from ._models import (
 from ._patch import merge_patch
 from ._policy import Policy, check, check_many, combined_remedy, decide, policy
 from ._visits import load_visit, parse_visit
-from ._pack import available_packs, load_pack, pack_model
-from ._facts import Clock
-from ._plugin_facts import VisitFact
-from ._plugins import PluginError, Registry, hookimpl, register
+from .packs.load import available_packs, load_pack, pack_model
+from .facts import Clock
+from .plugin_facts import VisitFact
+from .plugins.registry import PluginError, Registry, hookimpl, register
 from ._rule import Rule
 from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
 from .monitor.calendar import SchoolCalendar

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from ._engine import available_engines
+from .engines.base import available_engines
 from ._policy import policy
 from ._visits import parse_visit
 from ._errors import InputError
-from ._models import Decision, Outcome
-from ._pack import PackBase
+from .models import Decision, Outcome
+from .packs.load import PackBase
 from ._patch import merge_patch
 from ._quotes import fold
 from ._yaml import Loaded

@@ -31,13 +31,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from ._engine import Engine, make_engine, resolve_engine
+from .engines.base import Engine, make_engine, resolve_engine
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem
-from ._facts import flatten
-from ._models import Citation, Decision, Finding, OnArrival, Outcome, Visit, VisitSummary, phase_contradiction, phase_of, visit_digest, visit_json
-from ._pack import CompiledPack, PackBase, compile_pack, file_version, load_pack, pack_file
+from .facts import flatten
+from .models import Citation, Decision, Finding, OnArrival, Outcome, Visit, VisitSummary, phase_contradiction, phase_of, visit_digest, visit_json
+from .packs.load import CompiledPack, PackBase, compile_pack, file_version, load_pack, pack_file
 from ._patch import merge_patch
-from ._plugins import Registry, registry_or_default
+from .plugins.registry import Registry, registry_or_default
 from ._remedy import fold_remedies
 from ._visits import VisitLike, parse_visit, school_for
 

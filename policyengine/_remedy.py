@@ -15,7 +15,7 @@ import json
 from typing import Callable, Optional
 
 from ._errors import DecisionError, InputError
-from ._models import Decision, Outcome, Visit, visit_json
+from .models import Decision, Outcome, Visit, visit_json
 from ._patch import merge_diff, merge_patch
 from ._visits import parse_visit
 

@@ -19,11 +19,11 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 
-from ._conditions import Condition, ConditionSpec, Not, all_of, checked, fact, plain
+from .conditions.form import Condition, ConditionSpec, Not, all_of, checked, fact, plain
 from ._errors import PluginError
-from ._facts import Clock
+from .facts import Clock
 from ._plugin_calls import PLUGIN_FAILURES, said
-from ._models import PHASES, Outcome, Phase, Purpose, phase_of_data
+from .models import PHASES, Outcome, Phase, Purpose, phase_of_data
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
 

@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from ._errors import InputError, Problem, UnknownSchoolError
 from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
-from ._models import Visit
-from ._plugin_facts import phase_of, value_problems
-from ._plugins import registry_or_default
+from .models import Visit
+from .plugin_facts import phase_of, value_problems
+from .plugins.registry import registry_or_default
 from ._validation import validate
 from ._yaml import Loaded, from_mapping, load_file
 

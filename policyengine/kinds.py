@@ -34,7 +34,7 @@ Example: a kind for visits planned to run longer than the policy allows, with it
     >>> rule.remedy_for({"duration_minutes": 90}, clock)
     {'duration_minutes': 45}
 
-Offer it to policyengine from a plugin with :data:`hookimpl` (see ``policyengine.hookspecs`` and the
+Offer it to policyengine from a plugin with :data:`hookimpl` (see ``policyengine.plugins.hookspecs`` and the
 README, "Writing a plugin")::
 
     @hookimpl
@@ -56,9 +56,9 @@ skip) and finds a working day with :func:`next_working_day` (:func:`is_bank_holi
 
 from __future__ import annotations
 
-from ._conditions import FALSE, TRUE, Condition, ConditionSpec, all_of, any_of, fact, negate
-from ._facts import FACT_FIELDS, UNKNOWN, Clock, FactField, is_bank_holiday, next_working_day
-from ._models import (
+from .conditions.form import FALSE, TRUE, Condition, ConditionSpec, all_of, any_of, fact, negate
+from .facts import FACT_FIELDS, UNKNOWN, Clock, FactField, is_bank_holiday, next_working_day
+from .models import (
     APPROVERS,
     DBS_LEVELS,
     PHASES,
@@ -71,7 +71,7 @@ from ._models import (
     phase_of_data,
 )
 from ._numbers import number_words, staff_words, time_words
-from ._plugins import hookimpl
+from .plugins.registry import hookimpl
 from ._rule import (
     BadReturn,
     CitationSpec,

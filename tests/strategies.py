@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from policyengine._conditions import OPS
-from policyengine._facts import FACT_FIELDS, enum_values
-from policyengine._models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES
-from policyengine._pack import PackBase, parse_pack
-from policyengine._plugins import default_registry
+from policyengine.conditions.form import OPS
+from policyengine.facts import FACT_FIELDS, enum_values
+from policyengine.models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES
+from policyengine.packs.load import PackBase, parse_pack
+from policyengine.plugins.registry import default_registry
 from policyengine.kinds import ClockTime, ConditionSpec, Rule
 from policyengine.rules import BUILTIN_KINDS
-from policyengine._satisfy import satisfiable
+from policyengine.conditions.satisfy import satisfiable
 from policyengine._yaml import from_mapping
 from tests.visits import AT_THE_DOOR, PREPARED
 

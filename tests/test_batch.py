@@ -9,7 +9,7 @@ import pytest
 
 from policyengine import DecisionError, InputError, available_packs, check, check_many, merge_patch
 from policyengine._policy import policy
-from policyengine._pack import load_pack
+from policyengine.packs.load import load_pack
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, PREPARED
 from tests.conftest import ENGINE_PARAMS, requires_durable
@@ -93,7 +93,7 @@ def test_visits_may_name_their_own_schools():
 def test_batch_assertion_attributes_each_firing_to_its_visit(engine):
     """In one assert_facts call, each rule that fired is credited to the visit whose fact it saw."""
     from policyengine import parse_visit
-    from policyengine._facts import flatten
+    from policyengine.facts import flatten
 
     runner = policy(load_pack(KINDS), engine=engine).engine
     facts = [flatten(parse_visit(v), runner.compiled.clock) for v in mixed_visits(50)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import check
-from policyengine._cli import main
+from policyengine.cli.main import main
 from tests.scenarios import tcat_with_a_shorter_wait
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, check, check_many, load_pack
-from policyengine._cli import main
+from policyengine.cli.main import main
 from policyengine._policy import policy
 from tests.conftest import requires_durable
 from tests.packfiles import write_pack
@@ -58,7 +58,7 @@ def decided(school: str, visits: list[dict]) -> list[dict]:
 
 def raw_assert(rules: list[dict], fact: dict):
     """Assert ``fact`` into a raw ruleset of ``rules`` (plus a catch-all); the firings or the error."""
-    from policyengine._engine_durable import _QuietHost
+    from policyengine.engines.durable import _QuietHost
 
     hits: list = []
     guard = {"$nex": {"$s": 1}}
@@ -89,7 +89,7 @@ def test_durable_rules_fails_at_64_half_matched_rules_with_nothing_firing():
 
 
 def test_durable_rules_fails_to_compile_a_rule_of_16_operators():
-    from policyengine._engine_durable import _QuietHost
+    from policyengine.engines.durable import _QuietHost
 
     def compiles(groups):
         expr = {"$and": [{"$nex": {"$s": 1}}] + [{"$or": [{f"a{i}": 1}, {f"b{i}": 1}]} for i in range(groups)]}
@@ -171,10 +171,10 @@ def test_facts_of_one_batch_whose_content_hashes_collide_are_both_decided():
     import itertools
     import sys
 
-    from policyengine._engine_durable import DurableEngine
-    from policyengine._engine_python import PythonEngine
-    from policyengine._facts import flatten
-    from policyengine._pack import compile_pack
+    from policyengine.engines.durable import DurableEngine
+    from policyengine.engines.python import PythonEngine
+    from policyengine.facts import flatten
+    from policyengine.packs.load import compile_pack
     from policyengine import parse_visit
 
     sys.path.insert(0, str(ROOT / "benchmarks"))

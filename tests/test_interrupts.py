@@ -100,7 +100,7 @@ expected = check(unsafe, school="tcat", today=TODAY)
 engine = policy(load_pack("tcat"), engine="durable").engine
 
 def send(frame, event, arg):
-    if frame.f_code.co_name == "run" and "_engine_durable" in frame.f_code.co_filename:
+    if frame.f_code.co_name == "run" and frame.f_code.co_filename.endswith("engines/durable.py"):
         sys.settrace(None)
         os.kill(os.getpid(), signal.SIGINT)
     return None
@@ -130,7 +130,7 @@ import json, sys
 import durable_rules_engine
 from policyengine import check, load_pack
 from policyengine._policy import policy
-from policyengine import _engine_durable
+from policyengine.engines import durable as _engine_durable
 from tests.scenarios import TODAY
 from tests.visits import arrived
 
@@ -140,7 +140,7 @@ first = policy(load_pack("tcat"), engine="durable").engine
 handles = list(first._handles)
 
 def stop(frame, event, arg):
-    if frame.f_code.co_name == "run" and "_engine_durable" in frame.f_code.co_filename:
+    if frame.f_code.co_name == "run" and frame.f_code.co_filename.endswith("engines/durable.py"):
         raise KeyboardInterrupt
     return None
 

@@ -393,7 +393,7 @@ def test_pack_loads_with_every_kind():
 def test_a_lone_visit_agreement_covers_any_number_short_of_min_staff():
     """Found by the monotonic-safety property: with min_staff 3, one member with the agreement was
     permitted while two with it were blocked. The agreement now covers any number below three."""
-    from policyengine._pack import parse_pack
+    from policyengine.packs.load import parse_pack
     from policyengine._yaml import from_mapping
 
     rule = {"id": "three", "kind": "pairing", "min_staff": 3, "lone_agreed_by": ["headteacher"], "outcome": "blocked",

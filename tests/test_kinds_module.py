@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from pydantic import Field
 
-from policyengine import Registry, _facts, check, kinds, parse_visit
-from policyengine._facts import FACT_FIELDS, UNKNOWN, enum_values, flatten
-from policyengine._plugin_facts import DECLARED
+from policyengine import Registry, check, kinds, parse_visit
+
+from policyengine import facts as _facts
+from policyengine.facts import FACT_FIELDS, UNKNOWN, enum_values, flatten
+from policyengine.plugin_facts import DECLARED
 from policyengine.kinds import Rule
 from policyengine.rules import BUILTIN_KINDS, Pairing
 from tests import strategies as S

@@ -24,7 +24,7 @@ MEASURE = textwrap.dedent(
     import gc, json, resource
     from policyengine import check, load_pack, parse_visit
     from policyengine._policy import policy
-    from policyengine._facts import flatten
+    from policyengine.facts import flatten
     from tests.scenarios import TODAY
     from tests.test_batch import KINDS, mixed_visits
 

@@ -20,14 +20,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack, parse_visit
-from policyengine import _facts
-from policyengine._conditions import LARGEST, evaluate, fact
-from policyengine._engine import available_engines, make_engine
-from policyengine._facts import FACT_FIELDS, INT_DOMAINS, flatten
+from policyengine import facts as _facts
+from policyengine.conditions.form import LARGEST, evaluate, fact
+from policyengine.engines.base import available_engines, make_engine
+from policyengine.facts import FACT_FIELDS, INT_DOMAINS, flatten
 from policyengine._limits import STAFF
-from policyengine._models import DAY_MINUTES, STAFF_ROLES
-from policyengine._pack import compile_pack
-from policyengine._satisfy import always, satisfiable
+from policyengine.models import DAY_MINUTES, STAFF_ROLES
+from policyengine.packs.load import compile_pack
+from policyengine.conditions.satisfy import always, satisfiable
 from tests.packfiles import write_pack
 from tests.properties.search import counterexample
 from tests.visits import visit
@@ -89,7 +89,7 @@ def test_numbers_beyond_the_model_are_bad_input_naming_the_field():
 
 
 def test_a_condition_may_not_compare_with_a_number_beyond_a_billion():
-    from policyengine._conditions import FactTest
+    from policyengine.conditions.form import FactTest
 
     with pytest.raises(ValueError, match="between"):
         FactTest(fact="minutes_waited", le=10**12)

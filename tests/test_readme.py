@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from policyengine import available_packs
-from policyengine._cli import build_parser
-from policyengine._cli_table import END, START, behaviour_table, with_table
-from policyengine._pack import parse_pack
-from policyengine._plugins import Registry
+from policyengine.cli.main import build_parser
+from policyengine.cli.table import END, START, behaviour_table, with_table
+from policyengine.packs.load import parse_pack
+from policyengine.plugins.registry import Registry
 from policyengine._yaml import from_mapping
 from tests.conftest import ENGINES_HERE
 
@@ -108,7 +108,7 @@ def test_extending_a_trust_pack_example_is_what_lint_and_show_say(tmp_path, caps
     import json
 
     from policyengine import check
-    from policyengine._cli import main
+    from policyengine.cli.main import main
     from policyengine._patch import merge_patch
     from tests.visits import PREPARED
 

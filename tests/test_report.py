@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from policyengine._cli import main
-from policyengine._cli_report import render_report, report_data
+from policyengine.cli.main import main
+from policyengine.cli.report import render_report, report_data
 from policyengine._examples import example_results
-from policyengine._pack import available_packs, load_pack, parse_pack
+from policyengine.packs.load import available_packs, load_pack, parse_pack
 from policyengine._yaml import load_file
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from policyengine._cli_report import render_report, report_data
-from policyengine._pack import load_pack
+from policyengine.cli.report import render_report, report_data
+from policyengine.packs.load import load_pack
 from tests.browser import find_chromium, measure, screenshot
 from tests.test_report import hostile_pack
 

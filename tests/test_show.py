@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from policyengine._cli import main
-from policyengine._conditions import describe
-from policyengine._pack import available_packs, load_pack
+from policyengine.cli.main import main
+from policyengine.conditions.form import describe
+from policyengine.packs.load import available_packs, load_pack
 
 
 def _unwrapped(text: str) -> str:

@@ -67,10 +67,10 @@ def test_eight_threads_decide_exactly_as_one_thread():
 RUNAWAY = textwrap.dedent(
     """
     import json
-    import policyengine._engine_durable as eng
+    import policyengine.engines.durable as eng
     from policyengine import DecisionError, load_pack, parse_visit
-    from policyengine._pack import compile_pack
-    from policyengine._facts import flatten
+    from policyengine.packs.load import compile_pack
+    from policyengine.facts import flatten
     from tests.test_batch import KINDS
     from tests.visits import visit
 

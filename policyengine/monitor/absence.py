@@ -23,12 +23,12 @@ from typing import Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .._errors import InputError, Problem
-from .._models import Citation
-from .._pack import PackBase, load_pack
+from ..models import Citation
+from ..packs.load import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
 from .calendar import SchoolCalendar
-from .model import CalendarDate
+from ..packs.timed import CalendarDate
 from .monitor import _citation, default_engine, make_engine, timed_document
 from .timers import BEYOND, Program, StepSpec, Timeline, TimerSpec
 

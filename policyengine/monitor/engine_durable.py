@@ -41,7 +41,7 @@ import zlib
 from json.encoder import encode_basestring as _string
 from typing import Optional
 
-from .._engine_durable import ENGINE_LOCK
+from ..engines.durable import ENGINE_LOCK
 from .._errors import DecisionError
 from .timers import Armed, Fired, TimerEngine, first_due, next_due
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
-from .._models import LONDON, Citation, _london
+from ..models import LONDON, Citation, _london
 
 EventName = Literal[
     "planned", "arrived", "parents_arrived", "entered", "check_in", "left", "returned", "cancelled", "tick"

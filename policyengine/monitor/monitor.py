@@ -19,14 +19,14 @@ from typing import Any, Iterable, Mapping, Optional
 
 from .._visits import parse_visit
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
-from .._models import Citation, Visit
-from .._pack import PackBase, load_pack
+from ..models import Citation, Visit
+from ..packs.load import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
 from . import engine_durable
 from .engine_python import PythonTimers
 from .events import Action, Event, Parsed, format_time, parse_time
-from .model import VisitTimer
+from ..packs.timed import VisitTimer
 from .timers import Fired, Program, StepSpec, Timeline, TimerEngine, TimerSpec
 
 #: Internal event: the expected return changed (a check-in agreed a new time).

@@ -14,7 +14,7 @@ accepted it (bad lines never move time), and returns the actions as
 
 from __future__ import annotations
 
-from policyengine._models import Visit
+from policyengine.models import Visit
 from policyengine.monitor.events import parse_time
 
 

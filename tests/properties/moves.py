@@ -20,7 +20,7 @@ from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
 from policyengine._visits import parse_visit
-from policyengine._facts import Clock
+from policyengine.facts import Clock
 
 #: Rooms in order of distance from the door (and from a way out).
 ROOMS = ("doorstep", "ground_floor", "upstairs", "child_bedroom")
