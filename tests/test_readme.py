@@ -174,3 +174,30 @@ def test_phases_yaml_example_is_a_rule_that_does_what_the_readme_says():
     assert outcome(visit(animals)) == "permitted"
     assert outcome(visit(animals, {"on_arrival": {}})) == "conditional"
     assert outcome(arrived() | animals) == "blocked"
+
+
+def test_how_it_works_example_prints_what_its_comments_say(capsys):
+    (code,) = blocks(section("How it works"), "python")
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["conditional", "['conditional', 'blocked']"]
+    assert f"# {printed[0]}:" in code and f"# {printed[1]}" in code
+
+
+def test_how_it_works_draws_modules_that_exist():
+    """Every module and package the layer picture names is where it says (it is not left behind by
+    a move), and every subpackage of policyengine is in the picture."""
+    (picture,) = blocks(section("How it works"), "text")
+    package = ROOT / "policyengine"
+    layer, named = "", set()
+    for line in picture.splitlines():
+        if line and not line[0].isspace():
+            first = line.split()[0]
+            layer = first if first.endswith("/") else ""
+        for name in re.findall(r"[\w/]+\.py|\b\w+/", line):
+            path = package / name if "/" in name or (package / name).exists() else package / layer / name
+            assert path.exists(), f"the README's layer picture names {name}, which is not at {path}"
+            named.add(path.relative_to(package).parts[0])
+    subpackages = {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert subpackages <= named, subpackages - named
+
