@@ -20,7 +20,7 @@ from typing import Optional
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ._cli_show import when_words
+from ._cli_show import timed_data, when_words
 from ._cli_table import behaviour_rules
 from ._errors import InputError, Problem
 from ._examples import example_results
@@ -111,7 +111,8 @@ def report_data(pack: PackBase) -> dict:
             for s in block.sentences:
                 runs, bold = _parts(s.text, bold)
                 sentences.append({"anchor": s.anchor, "status": s.status if s.counted else "plain", "cell": s.cell,
-                                  "parts": runs, "rules": s.rules, "not_checked": s.not_checked})
+                                  "parts": runs, "rules": s.rules, "not_checked": s.not_checked, "timed": s.timed,
+                                  "not_timed": s.not_timed})
             blocks.append({"kind": block.kind, "level": block.level, "marker": block.marker, "sentences": sentences})
     rules = []
     for rule in pack.rules:  # type: ignore[attr-defined]
@@ -155,6 +156,23 @@ def report_data(pack: PackBase) -> dict:
                                       for r in found]}
         for n, (name, found) in enumerate(rows) if found or n < len(rows) - len(_OTHER_ROWS) - 1
     ]
+    timed = timed_data(pack)
+    if timed is not None:  # where the text holds each timed rule's quote, its steps' and the timed catalogue's
+        quoted = cover.quoted if cover else {}
+        timers = timed["visit"] + timed["absence"]
+        for rule in timers:
+            rule["no_number"] = []
+            rule["sentences"] = quoted.get(rule["citation"]["quote"], [])
+            for step in rule["steps"]:
+                step["sentences"] = quoted.get(step["citation"]["quote"], [])
+            # The sentences the timed catalogue says it encodes, beyond its own quote and its steps'.
+            shown = set(rule["sentences"]).union(*(step["sentences"] for step in rule["steps"]))
+            rule["also"] = [a for a in (cover.timed_sentences.get(rule["id"], []) if cover else []) if a not in shown]
+        for entry in timed["catalogue"]:
+            entry["sentences"] = quoted.get(entry["quote"], [])
+            for rule in (r for r in timers if r["id"] in entry["rules"]):  # where the policy gives no number
+                if entry["no_number"] and entry["no_number"] not in rule["no_number"]:
+                    rule["no_number"].append(entry["no_number"])
     counts = cover.counts() if cover else None
     not_mentioned = [
         {"anchor": s.anchor, "text": s.text} for s in (cover.sentences if cover else []) if s.counted and s.status == "not-mentioned"
@@ -186,6 +204,8 @@ def report_data(pack: PackBase) -> dict:
         "examples_ok": sum(1 for e in examples if e["ok"]),
         "example_base": pack.example_base is not None,
         "behaviour": behaviour,
+        "timed": timed,
+        "timed_rules": (timed["visit"] + timed["absence"]) if timed else [],
     }
 
 
