@@ -2,8 +2,9 @@
 
 The page holds the policy text in full, each sentence marked with what the pack does with it
 (encoded by rules, linked both ways; catalogued as not checkable, with why; or not mentioned), the
-coverage figures at the top, every rule in plain words with its notes beside it, the pack's examples
-with their decisions, and the behaviour table. It is one self-contained file: no scripts, no fonts,
+coverage figures at the top, every rule in plain words with its notes beside it, every timed rule
+(deadline, what is due, escalation steps; its quotes are marked in the text like the rules'), the
+pack's examples with their decisions, and the behaviour table. It is one self-contained file: no scripts, no fonts,
 nothing fetched (its Content-Security-Policy forbids it), readable on a phone and printable to PDF.
 
 It is rendered with Jinja2 from ``policyengine/templates/`` with autoescaping on, so a quote or note
@@ -55,8 +56,8 @@ def add_parser(sub) -> None:
         description=(
             "Write one self-contained HTML page for a rule pack: the policy text with each sentence the pack "
             "relies on highlighted and linked to its rules, what is not checked and why, what the pack does not "
-            "mention, coverage figures, every rule in plain words with its notes, the examples with their "
-            "decisions and the behaviour table. Open it in any browser, on a phone too, or print it to PDF."
+            "mention, coverage figures, every rule in plain words with its notes, every timed rule with its "
+            "deadline, what is due and its escalation steps, the examples with their decisions and the behaviour table. Open it in any browser, on a phone too, or print it to PDF."
         ),
     )
     p.add_argument("pack", metavar="PACK", help="a pack id (see policyengine packs) or a pack file")

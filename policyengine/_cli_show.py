@@ -1,8 +1,10 @@
 """``policyengine show ID``: a pack as it is used, every rule with the pack it came from.
 
 Text is for people: each rule's condition in plain words, its notes (the judgement calls behind it)
-and the pack's catalogue. ``--format json`` is for programs and keeps the condition in the pack's own
-terms (``when``) beside the words (``when_words``).
+and the pack's catalogue, then each timed rule's deadline, what is due and its escalation steps in
+words, and the timed catalogue. ``--format json`` is for programs and keeps the condition in the
+pack's own terms (``when``) beside the words (``when_words``), and each timed rule as the pack gives
+it beside its words (``words``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def add_parser(sub) -> None:
             "Print a rule pack as check uses it: its metadata, then every rule in effect (its own and those "
             "inherited through 'extends') with its id, kind, outcome, the pack it came from, the condition "
             "under which it fires in plain words, its notes and the policy's words it cites; then the catalogue "
-            "of the policy's statements and what the pack does with each."
+            "of the policy's statements and what the pack does with each; then the timed rules (policyengine "
+            "monitor, policyengine due), each with its deadline in words, what is due, its escalation steps in "
+            "order and its words, and the timed catalogue."
         ),
     )
     p.add_argument("pack", metavar="ID", help="a pack id (see policyengine packs) or a pack file")
