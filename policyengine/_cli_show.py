@@ -373,8 +373,8 @@ def _cites(c: dict, label: str = "  cites:", indent: int = 14) -> list[str]:
 def _timed(timed: Optional[dict]) -> list[str]:
     """The timed rules in words: each deadline, what is due, its escalation in order, the words cited."""
     if timed is None:
-        return ["", "timed rules: none (the pack has no timed section: nothing is due by a deadline during a visit "
-                "or on a day of absence)"]
+        return [""] + _field("", "timed rules: none (the pack has no timed section: nothing is due by a deadline "
+                             "during a visit or on a day of absence)", indent=0)
     rules = timed["visit"] + timed["absence"]
     if not rules:
         lines = [""] + _field("", "timed rules: none. The pack encodes no deadline during a visit and no day of "
