@@ -21,7 +21,7 @@ from typing import Optional
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ._cli_show import timed_data, when_words
+from ._cli_show import citation_data, timed_data, when_words
 from ._cli_table import behaviour_rules
 from ._errors import InputError, Problem
 from ._examples import example_results
@@ -127,8 +127,7 @@ def report_data(pack: PackBase) -> dict:
             "message": rule.message,
             "conditions": list(rule.conditions),
             "notes": rule.notes,
-            "citation": {"document": rule.citation.document or pack.document, "section": rule.citation.section,
-                         "quote": rule.citation.quote},
+            "citation": citation_data(rule.citation, pack),
             "sentences": cover.rule_sentences.get(rule.id, []) if cover else [],
         })
     examples = []

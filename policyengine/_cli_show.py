@@ -91,11 +91,7 @@ def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
                 "message": rule.message,
                 "conditions": list(rule.conditions),
                 "notes": rule.notes,
-                "citation": {
-                    "document": rule.citation.document or pack.document,
-                    "section": rule.citation.section,
-                    "quote": rule.citation.quote,
-                },
+                "citation": citation_data(rule.citation, pack),
             }
         )
     return {
@@ -244,7 +240,8 @@ def only_if_words(only: Optional[OnlyIf]) -> Optional[str]:
     return "; and ".join(said) or None
 
 
-def _citation(citation, pack: PackBase) -> dict:
+def citation_data(citation, pack: PackBase) -> dict:
+    """A citation as shown: its document (the pack's, where it names none), section and quote."""
     return {"document": citation.document or pack.document, "section": citation.section, "quote": citation.quote}
 
 
@@ -257,7 +254,7 @@ def timed_data(pack: PackBase) -> Optional[dict]:
 
     def rule(timer: VisitTimer | AbsenceTimer, kind: str) -> dict:
         data = timer.model_dump(mode="json")
-        data["citation"] = _citation(timer.citation, pack)
+        data["citation"] = citation_data(timer.citation, pack)
         met = [(_EVENT_CLAUSES if kind == "visit" else _ABSENCE_CLAUSES)[e] for e in timer.met_by]
         words: dict = {
             "deadline": deadline_words(timer),
@@ -271,7 +268,7 @@ def timed_data(pack: PackBase) -> Optional[dict]:
                 words["ends"] = _or([_EVENT_CLAUSES[e] for e in timer.ends])  # type: ignore[union-attr]
             steps = timed.escalations.get(timer.escalation, []) if timer.escalation else []  # type: ignore[union-attr]
             data["steps"] = [
-                {**step.model_dump(mode="json"), "citation": _citation(step.citation, pack),
+                {**step.model_dump(mode="json"), "citation": citation_data(step.citation, pack),
                  "after": f"{wait_words(step.wait)} after {'the missed deadline' if n == 0 else f'step {n}'}"}
                 for n, step in enumerate(steps)
             ]
