@@ -150,6 +150,23 @@ def test_washwood_a_check_in_with_a_new_return_time_moves_the_deadline(monitors)
     assert [a[:3] for a in out] == [("ring-staff-mobile", "11:15", "11:20"), ("ring-staff-mobile", "12:00", "12:01")]
 
 
+@pytest.mark.parametrize("same", [False, True], ids=["no-return-time", "the-same-return-time"])
+def test_washwood_a_check_in_without_a_new_return_time_leaves_the_escalation_running(monitors, same):
+    """washwood: once staff are overdue the escalation goes on "until they are back or a new time is
+    agreed". A check-in that agrees no new time (none given, or the one already agreed) must neither
+    stop nor restart it: each step comes once, at its own deadline."""
+    m = monitors("washwood")
+    extra = {"expected_return": at("11:15")} if same else {}
+    out = written(m, [planned(expected_return=at("11:15"), escalation_minutes=15), ev("arrived", "10:00"),
+                      tick("11:20"), ev("check_in", "11:25", **extra), tick("12:01"), ev("returned", "12:05")])
+    assert [a[:4] for a in out] == [
+        ("ring-staff-mobile", "11:15", "11:20", 1),
+        ("contact-the-students-home", "11:30", "12:01", 2),
+        ("inform-slt", "11:45", "12:01", 3),
+        ("slt-contact-police", "12:00", "12:01", 4),
+    ]
+
+
 def test_washwood_needs_a_return_time(monitors):
     m = monitors("washwood")
     with pytest.raises(InputError, match="needs the time staff are expected back: add 'expected_return'"):

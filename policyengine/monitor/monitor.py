@@ -386,7 +386,14 @@ class Monitor:
         else:
             watched = self._visits[name]
         self._timeline.event(name, event.event, event.at, seq)
-        if event.event == "check_in" and event.expected_return is not None and "ret" in watched.params:
+        # Only a new return time restarts the return deadline: repeating the agreed one is not a
+        # new agreement, and restarting would repeat the escalation's steps already taken.
+        if (
+            event.event == "check_in"
+            and event.expected_return is not None
+            and "ret" in watched.params
+            and event.expected_return != watched.params["ret"]
+        ):
             watched.params = dict(watched.params, ret=event.expected_return)
             engine.update(name, watched.params)
             self._timeline.event(name, REPLANNED, event.at, seq)
