@@ -22,6 +22,7 @@ from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from .._decide import default_engine
 from .._errors import InputError, Problem
 from .._models import Citation
 from .._pack import PackBase, load_pack
@@ -29,7 +30,7 @@ from .._validation import validate
 from .._yaml import Loaded
 from .calendar import SchoolCalendar
 from .model import CalendarDate
-from .monitor import _citation, default_engine, make_engine, timed_document
+from .monitor import _citation, make_engine, timed_document
 from .timers import BEYOND, Program, StepSpec, Timeline, TimerSpec
 
 START, END = "~start", "~end"

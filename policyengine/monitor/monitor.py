@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-from .._decide import parse_visit
+from .._decide import default_engine, parse_visit
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
 from .._models import Citation, Visit
 from .._pack import PackBase, load_pack
@@ -182,12 +182,6 @@ def _simple(event: dict) -> Optional[Parsed]:
     except ValueError:
         return None
     return Parsed(visit, kind, seconds)
-
-
-def default_engine() -> str:
-    """``"durable"`` where durable-rules runs, else ``"python"`` (durable-rules does not import on
-    Python 3.13)."""
-    return "durable" if engine_durable.IMPORT_ERROR is None else "python"
 
 
 def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
