@@ -272,6 +272,22 @@ def _durable(school):
 
 
 @needs_durable
+def test_timers_whose_content_hashes_collide_are_both_armed(monkeypatch):
+    """Without an id of its own, durable-rules names a fact by a hash of its content and refuses a
+    different fact whose hash collides as "already there". These two timer facts collide (found by
+    asserting timer facts into one session until one was refused); each now carries its own id."""
+    engine = _durable("tcat")
+    call = [spec.id for spec in engine.program.timers].index("office-check-in-call")
+    monkeypatch.setattr(DurableTimers, "_session", staticmethod(lambda subject: "m0"))
+    params = {"start": 0, **{number.param: 600 for number in VisitProgram.compile(load_pack("tcat")).numbers}}
+    for visit, seq in (("V-69764", 69764), ("V-145720", 145720)):
+        engine.open(visit, params)
+        engine.event(visit, "arrived", 1200, seq)  # the office's call: due 600 s later
+    running = engine.running()
+    assert running[("V-69764", call)] == (0, 69764, 1800) and running[("V-145720", call)] == (0, 145720, 1800)
+
+
+@needs_durable
 def test_an_action_that_fails_inside_durable_rules_is_an_error_not_a_missing_action():
     engine = _durable("tcat")
     original = engine._actions["due0"]
