@@ -425,7 +425,9 @@ class DurableEngine:
         if self.broken:
             raise DecisionError("this durable-rules engine was abandoned after an interrupted or failed check")
         for message in chunk:
-            message[CHECK_ID] = next(self._refs)
+            # Its own id: without one durable-rules names a fact by a hash of its content, and two
+            # different facts of one batch whose hashes collide are refused as "already observed".
+            message[CHECK_ID] = message["id"] = next(self._refs)
         tally = self._tally
         tally.hits.clear()
         tally.budget = self.firings_per_fact * len(chunk)

@@ -161,3 +161,29 @@ def test_a_pack_of_2000_distinct_rules_of_which_a_visit_matches_200(tmp_path):
     two_hundred, one, all_of_them = decided(school, visits)
     assert [len(d["findings"]) for d in (two_hundred, one, all_of_them)] == [200, 1, 2000]
     assert len(_engines.get(load_pack(school), "durable").rulesets) == 34
+
+
+def test_facts_of_one_batch_whose_content_hashes_collide_are_both_decided():
+    """Without an id of its own, durable-rules names a fact by a hash of its content and refuses a
+    second fact with the same hash in one batch ("already observed"). These ten workload visits, as
+    checks 104134 to 104143, hold such a pair (found by benchmarks/bench.py: check_many of 10,000
+    visits in one call failed): each fact now carries its check number as its id."""
+    import itertools
+    import sys
+
+    from policyengine._engine_durable import DurableEngine
+    from policyengine._engine_python import PythonEngine
+    from policyengine._facts import flatten
+    from policyengine._pack import compile_pack
+    from policyengine import parse_visit
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import workload
+
+    compiled = compile_pack(load_pack("tcat"))
+    visits = [parse_visit(v) for v in workload.visits(4142)[4132:]]
+    durable = DurableEngine(compiled)
+    durable._refs = itertools.count(104134)  # the check numbers at which the pair collided
+    got = durable.fired_many([flatten(v, compiled.clock) for v in visits], batch=len(visits))
+    python = PythonEngine(compiled)
+    assert got == [python.fired(flatten(v, compiled.clock)) for v in visits]

@@ -87,6 +87,9 @@ def test_a_real_ctrl_c_during_an_action_lands_after_the_engine_call_which_stays_
     call is over, as KeyboardInterrupt, and the engine was not abandoned."""
     code = """
 import json, os, signal, sys
+# A job started in the background by a non-interactive shell (as CI may be) ignores SIGINT, and
+# Python then installs no handler for it: install it, as an interactive run has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from policyengine import check, load_pack
 from policyengine._decide import _engines
 from tests.scenarios import TODAY
