@@ -183,7 +183,8 @@ class AbsenceTriggers:
                     fired += timeline.advance(day.toordinal())
                     timeline.event(subject, name, day.toordinal(), seq)
                 fired += timeline.advance(BEYOND)
-                beyond = [self.program.timers[i].id for (s, i), (_, _, d) in self._engine.running().items() if s == subject and d >= BEYOND]
+                # In the pack's order, whichever order the engine lists its timers in.
+                beyond = [self.program.timers[i].id for (s, i), (_, _, d) in sorted(self._engine.running().items()) if s == subject and d >= BEYOND]
             finally:
                 self._engine.close(subject)
                 timeline.forget(subject)
