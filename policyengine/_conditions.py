@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag
 
 from ._facts import CHECK_ID, FIELDS, UNKNOWN, WEEKDAYS, enum_values
 from ._models import APPROVERS, STAFF_ROLES
+from ._errors import did_you_mean
 
 # -- the tree -------------------------------------------------------------------------------------
 
@@ -83,10 +84,6 @@ def any_of(*items: Condition) -> Condition:
             return TRUE
         flat.extend(item.items if isinstance(item, AnyOf) else (item,))
     return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
-
-
-def not_(item: Condition) -> Condition:
-    return negate(item)
 
 
 def encode(fact: str, value: Any) -> Any:
@@ -592,11 +589,7 @@ class FactTest(BaseModel):
     def _check(self):
         spec = FIELDS.get(self.fact)
         if spec is None:
-            import difflib
-
-            close = difflib.get_close_matches(self.fact, list(FIELDS), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"unknown fact '{self.fact}'{hint}")
+            raise ValueError(f"unknown fact '{self.fact}'{did_you_mean(self.fact, FIELDS)}")
         given = [op for op in OPS if op in self.model_fields_set or (op == "in" and "in_" in self.model_fields_set)]
         if len(given) != 1:
             raise ValueError(f"give exactly one comparison ({', '.join(OPS)}) for fact '{self.fact}'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ._conditions import FALSE, All, AnyOf, Compare, Condition, all_of, negate, normalise
-from ._facts import FIELDS, INT_DOMAINS, UNKNOWN, WIDE_DOMAIN, enum_values
+from ._facts import FIELDS, UNKNOWN, WIDE_DOMAIN, enum_values
 from ._plugin_facts import DECLARED, MAX_INT
 
 
@@ -65,9 +65,10 @@ def _term_satisfiable(term: list[Compare]) -> bool:
             if not domain:
                 return False
             continue
-        # Exactly the numbers a visit can give this fact (-1: not known), so "never" and "always"
-        # hold for every visit both engines can see. A plugin's whole-number fact is 0 to 10**6.
-        lo, hi, never = INT_DOMAINS.get(name) or ((UNKNOWN, MAX_INT, frozenset()) if name in DECLARED else WIDE_DOMAIN)
+        # Exactly the numbers a visit can give this fact (-1: not known), as the fact declares them,
+        # so "never" and "always" hold for every visit both engines can see. A plugin's whole-number
+        # fact is 0 to 10**6.
+        lo, hi, never = FIELDS[name].domain or ((UNKNOWN, MAX_INT, frozenset()) if name in DECLARED else WIDE_DOMAIN)
         excluded: set = set(never)
         for c in comps:
             v = c.value

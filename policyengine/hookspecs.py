@@ -50,7 +50,9 @@ def policyengine_rule_kinds() -> Optional[list[type[Rule]]]:
         ``kind:``; lower-case letters, digits and ``_``), its parameters as pydantic fields
         (validated strictly, as visits are: ``true``/``false`` only), a ``trigger(clock)`` returning
         the condition under which the rule's finding applies, and, for a kind whose rules can be
-        conditional, ``suggest_remedy(visit)``; see :class:`policyengine.Rule`. A pack's rules of a
+        conditional, ``suggest_remedy(visit)`` (or ``suggest_remedy(visit, clock)`` for a remedy that
+        needs the pack's hours); see :class:`policyengine.Rule`. ``policyengine.kinds`` has what a
+        kind needs. A pack's rules of a
         plugin kind are validated exactly like the built-in kinds': a mistake in a parameter is
         reported with file, line and column.
 
@@ -64,14 +66,15 @@ def policyengine_rule_kinds() -> Optional[list[type[Rule]]]:
         from typing import Literal
 
         import policyengine
+        from policyengine.kinds import Clock, Rule
 
-        class Weekdays(policyengine.Rule):
+        class Weekdays(Rule):
             \"\"\"Fires when the visit starts on a day the policy does not allow.\"\"\"
 
             kind: Literal["weekdays"]
             allowed: list[Literal["monday", "tuesday", "wednesday", "thursday", "friday"]]
 
-            def trigger(self, clock: policyengine.Clock) -> dict:
+            def trigger(self, clock: Clock) -> dict:
                 return {"fact": "weekday", "not_in": list(self.allowed)}
 
         @policyengine.hookimpl

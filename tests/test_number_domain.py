@@ -12,6 +12,7 @@ fix, where they assumed numbers up to 10**6 and visits accepted any).
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack, parse_visit
-from policyengine import _satisfy
+from policyengine import _facts
 from policyengine._conditions import LARGEST, evaluate, fact
 from policyengine._decide import available_engines, make_engine
 from policyengine._facts import FACT_FIELDS, INT_DOMAINS, flatten
@@ -97,7 +98,7 @@ def test_a_condition_may_not_compare_with_a_number_beyond_a_billion():
 def test_the_property_fails_when_the_proofs_assume_a_narrower_domain_than_visits_have(monkeypatch):
     """As before the fix: the proofs assumed numbers up to 10**6 while visits accepted any. Here the
     proofs are told minutes_waited stops at 1000 while the model accepts 1440."""
-    monkeypatch.setitem(_satisfy.INT_DOMAINS, "minutes_waited", (-1, 1000, frozenset()))
+    monkeypatch.setitem(_facts.FIELDS, "minutes_waited", replace(_facts.FIELDS["minutes_waited"], domain=(-1, 1000, frozenset())))
     strategy = st.tuples(st.tuples(st.just("minutes_waited"), st.sampled_from(["le", "gt"]), st.sampled_from([1000, 999])),
                          visits())
     found = counterexample(domain_problems, strategy, 1000, shrink=False)
