@@ -8,14 +8,13 @@ import re
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticCustomError
-from pydantic import BaseModel, BeforeValidator, ValidationError, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
+from pydantic import BaseModel, ValidationError, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from ._conditions import Condition, compile_python, normalise
 from ._errors import InputError, PluginError, Problem, UnknownSchoolError
@@ -23,23 +22,12 @@ from ._facts import Clock
 from ._models import Citation, Outcome
 from ._plugin_calls import PLUGIN_FAILURES, PluginCaller, PluginTimeout, said
 from ._rule import ClockTime, Rule, to_minutes
-from ._validation import validate
+from ._validation import IsoDate, validate
 from ._yaml import Loaded, load_file, read_text
 from .monitor.model import Timed
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit
-
-
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"must be a date written YYYY-MM-DD, like 2027-01-31, not {value!r}")
-    return value.strip()
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Hours(BaseModel):

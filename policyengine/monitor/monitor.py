@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-from .._decide import parse_visit
+from .._decide import default_engine, parse_visit
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
 from .._models import Citation, Visit
 from .._pack import PackBase, load_pack
@@ -182,12 +182,6 @@ def _simple(event: dict) -> Optional[Parsed]:
     except ValueError:
         return None
     return Parsed(visit, kind, seconds)
-
-
-def default_engine() -> str:
-    """``"durable"`` where durable-rules runs, else ``"python"`` (durable-rules does not import on
-    Python 3.13)."""
-    return "durable" if engine_durable.IMPORT_ERROR is None else "python"
 
 
 def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
@@ -386,7 +380,14 @@ class Monitor:
         else:
             watched = self._visits[name]
         self._timeline.event(name, event.event, event.at, seq)
-        if event.event == "check_in" and event.expected_return is not None and "ret" in watched.params:
+        # Only a new return time restarts the return deadline: repeating the agreed one is not a
+        # new agreement, and restarting would repeat the escalation's steps already taken.
+        if (
+            event.event == "check_in"
+            and event.expected_return is not None
+            and "ret" in watched.params
+            and event.expected_return != watched.params["ret"]
+        ):
             watched.params = dict(watched.params, ret=event.expected_return)
             engine.update(name, watched.params)
             self._timeline.event(name, REPLANNED, event.at, seq)
