@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import typing
-from typing import Any, TypeVar
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from ._errors import InputError, Problem, did_you_mean
 from ._limits import shown
 from ._yaml import Loaded
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _iso_date(value: Any) -> Any:
+    # Only the written form: pydantic alone also takes numbers (days since 1970) and other layouts.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"must be a date written YYYY-MM-DD, like 2027-01-31, not {value!r}")
+    return value.strip()
+
+
+#: A date in a pack or a calendar, written YYYY-MM-DD.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def _dotted(path: tuple) -> str:

@@ -234,6 +234,9 @@ def test_show_prints_the_effective_pack_with_origins_conditions_and_citations(pa
           cites: Trust Home Visits Policy, 3.2: "Staff never visit alone."
 
         catalogue: none (the pack does not list the policy's statements)
+
+        timed rules: none (the pack has no timed section: nothing is due by a deadline during a visit or on
+        a day of absence)
         """)
 
 

@@ -2,8 +2,9 @@
 
 The page holds the policy text in full, each sentence marked with what the pack does with it
 (encoded by rules, linked both ways; catalogued as not checkable, with why; or not mentioned), the
-coverage figures at the top, every rule in plain words with its notes beside it, the pack's examples
-with their decisions, and the behaviour table. It is one self-contained file: no scripts, no fonts,
+coverage figures at the top, every rule in plain words with its notes beside it, every timed rule
+(deadline, what is due, escalation steps; its quotes are marked in the text like the rules'), the
+pack's examples with their decisions, and the behaviour table. It is one self-contained file: no scripts, no fonts,
 nothing fetched (its Content-Security-Policy forbids it), readable on a phone and printable to PDF.
 
 It is rendered with Jinja2 from ``policyengine/templates/`` with autoescaping on, so a quote or note
@@ -20,7 +21,7 @@ from typing import Optional
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .show import when_words
+from .show import citation_data, timed_data, when_words
 from .table import behaviour_rules
 from .._errors import InputError, Problem
 from .._examples import example_results
@@ -56,8 +57,8 @@ def add_parser(sub) -> None:
         description=(
             "Write one self-contained HTML page for a rule pack: the policy text with each sentence the pack "
             "relies on highlighted and linked to its rules, what is not checked and why, what the pack does not "
-            "mention, coverage figures, every rule in plain words with its notes, the examples with their "
-            "decisions and the behaviour table. Open it in any browser, on a phone too, or print it to PDF."
+            "mention, coverage figures, every rule in plain words with its notes, every timed rule with its "
+            "deadline, what is due and its escalation steps, the examples with their decisions and the behaviour table. Open it in any browser, on a phone too, or print it to PDF."
         ),
     )
     p.add_argument("pack", metavar="PACK", help="a pack id (see policyengine packs) or a pack file")
@@ -110,7 +111,8 @@ def report_data(pack: PackBase) -> dict:
             for s in block.sentences:
                 runs, bold = _parts(s.text, bold)
                 sentences.append({"anchor": s.anchor, "status": s.status if s.counted else "plain", "cell": s.cell,
-                                  "parts": runs, "rules": s.rules, "not_checked": s.not_checked})
+                                  "parts": runs, "rules": s.rules, "not_checked": s.not_checked, "timed": s.timed,
+                                  "not_timed": s.not_timed})
             blocks.append({"kind": block.kind, "level": block.level, "marker": block.marker, "sentences": sentences})
     rules = []
     for rule in pack.rules:  # type: ignore[attr-defined]
@@ -124,8 +126,7 @@ def report_data(pack: PackBase) -> dict:
             "message": rule.message,
             "conditions": list(rule.conditions),
             "notes": rule.notes,
-            "citation": {"document": rule.citation.document or pack.document, "section": rule.citation.section,
-                         "quote": rule.citation.quote},
+            "citation": citation_data(rule.citation, pack),
             "sentences": cover.rule_sentences.get(rule.id, []) if cover else [],
         })
     examples = []
@@ -154,6 +155,23 @@ def report_data(pack: PackBase) -> dict:
                                       for r in found]}
         for n, (name, found) in enumerate(rows) if found or n < len(rows) - len(_OTHER_ROWS) - 1
     ]
+    timed = timed_data(pack)
+    if timed is not None:  # where the text holds each timed rule's quote, its steps' and the timed catalogue's
+        quoted = cover.quoted if cover else {}
+        timers = timed["visit"] + timed["absence"]
+        for rule in timers:
+            rule["no_number"] = []
+            rule["sentences"] = quoted.get(rule["citation"]["quote"], [])
+            for step in rule["steps"]:
+                step["sentences"] = quoted.get(step["citation"]["quote"], [])
+            # The sentences the timed catalogue says it encodes, beyond its own quote and its steps'.
+            shown = set(rule["sentences"]).union(*(step["sentences"] for step in rule["steps"]))
+            rule["also"] = [a for a in (cover.timed_sentences.get(rule["id"], []) if cover else []) if a not in shown]
+        for entry in timed["catalogue"]:
+            entry["sentences"] = quoted.get(entry["quote"], [])
+            for rule in (r for r in timers if r["id"] in entry["rules"]):  # where the policy gives no number
+                if entry["no_number"] and entry["no_number"] not in rule["no_number"]:
+                    rule["no_number"].append(entry["no_number"])
     counts = cover.counts() if cover else None
     not_mentioned = [
         {"anchor": s.anchor, "text": s.text} for s in (cover.sentences if cover else []) if s.counted and s.status == "not-mentioned"
@@ -185,6 +203,8 @@ def report_data(pack: PackBase) -> dict:
         "examples_ok": sum(1 for e in examples if e["ok"]),
         "example_base": pack.example_base is not None,
         "behaviour": behaviour,
+        "timed": timed,
+        "timed_rules": (timed["visit"] + timed["absence"]) if timed else [],
     }
 
 

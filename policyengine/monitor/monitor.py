@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
 from .._visits import parse_visit
+from ..engines.base import default_engine
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
 from ..models import Citation, Visit
 from ..packs.load import PackBase, load_pack
@@ -182,12 +183,6 @@ def _simple(event: dict) -> Optional[Parsed]:
     except ValueError:
         return None
     return Parsed(visit, kind, seconds)
-
-
-def default_engine() -> str:
-    """``"durable"`` where durable-rules runs, else ``"python"`` (durable-rules does not import on
-    Python 3.13)."""
-    return "durable" if engine_durable.IMPORT_ERROR is None else "python"
 
 
 def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
@@ -386,7 +381,14 @@ class Monitor:
         else:
             watched = self._visits[name]
         self._timeline.event(name, event.event, event.at, seq)
-        if event.event == "check_in" and event.expected_return is not None and "ret" in watched.params:
+        # Only a new return time restarts the return deadline: repeating the agreed one is not a
+        # new agreement, and restarting would repeat the escalation's steps already taken.
+        if (
+            event.event == "check_in"
+            and event.expected_return is not None
+            and "ret" in watched.params
+            and event.expected_return != watched.params["ret"]
+        ):
             watched.params = dict(watched.params, ret=event.expected_return)
             engine.update(name, watched.params)
             self._timeline.event(name, REPLANNED, event.at, seq)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..conditions.form import Condition, normalise
@@ -25,22 +23,12 @@ from ..models import Outcome
 from .checks import safe_source_name
 from .._plugin_calls import PluginCaller, PluginTimeout
 from .._rule import ClockTime, Rule, to_minutes
+from .._validation import IsoDate
 from .._yaml import Loaded
 from .timed import Timed
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit
-
-
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"must be a date written YYYY-MM-DD, like 2027-01-31, not {value!r}")
-    return value.strip()
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Hours(BaseModel):

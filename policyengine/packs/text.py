@@ -41,13 +41,15 @@ class Sentence:
     cited_by: list[str] = field(default_factory=list)  # the rules whose own quote is (partly) in it
     not_checked: list[str] = field(default_factory=list)  # the catalogue's reasons it is not checked
     cell: int = 0  # in a table row, which cell
+    timed: list[str] = field(default_factory=list)  # the timed rules that encode it, in pack order
+    not_timed: list[str] = field(default_factory=list)  # the timed catalogue's reasons no timed rule does
 
     @property
     def status(self) -> str:
-        """``encoded``, ``not-checked`` or ``not-mentioned``."""
-        if self.rules:
+        """``encoded`` (by rules or timed rules), ``not-checked`` (catalogued with why) or ``not-mentioned``."""
+        if self.rules or self.timed:
             return "encoded"
-        return "not-checked" if self.not_checked else "not-mentioned"
+        return "not-checked" if self.not_checked or self.not_timed else "not-mentioned"
 
     @property
     def anchor(self) -> str:
@@ -190,6 +192,8 @@ class Coverage:
     blocks: list[Block]
     rule_sentences: dict[str, list[str]]  # rule id -> anchors of the sentences it encodes
     unplaced: list[str]  # quotes (rules' or the catalogue's) not found in the text
+    timed_sentences: dict[str, list[str]] = field(default_factory=dict)  # timed rule id -> anchors
+    quoted: dict[str, list[str]] = field(default_factory=dict)  # a quote -> anchors of the sentences it is in
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -207,16 +211,19 @@ class Coverage:
 
 def coverage(pack, source: str) -> Coverage:
     """Mark every sentence of ``source`` with the rules that encode it (their own quotes and the
-    catalogue's entries) and the catalogue's reasons for statements it does not check."""
+    catalogue's entries), the timed rules that do (their quotes, their escalation steps' and the
+    timed catalogue's), and the catalogues' reasons for statements that none encodes."""
     found = blocks(source)
     sentences = [s for b in found for s in b.sentences]
     unplaced: list[str] = []
+    quoted: dict[str, list[str]] = {}
     order = {r.id: i for i, r in enumerate(pack.rules)}
 
     def touched(quote: str) -> list[Sentence]:
         hits = [s for a, b in locate(quote, source) for s in sentences if s.start < b and a < s.end]
         if not hits:
             unplaced.append(quote)
+        quoted[quote] = list(dict.fromkeys(s.anchor for s in hits))
         return hits
 
     for rule in pack.rules:
@@ -228,12 +235,34 @@ def coverage(pack, source: str) -> Coverage:
             if entry.not_checkable:
                 s.not_checked.append(entry.not_checkable)
             s.rules.extend(entry.rules)
+    timed = getattr(pack, "timed", None)
+    timers = [*timed.visit, *timed.absence] if timed is not None else []
+    timed_order = {t.id: i for i, t in enumerate(timers)}
+    if timed is not None:
+        for timer in timers:
+            for s in touched(timer.citation.quote):
+                s.timed.append(timer.id)
+        for name, steps in timed.escalations.items():
+            users = [t.id for t in timed.visit if t.escalation == name]  # a step encodes the timers it follows
+            for step in steps:
+                for s in touched(step.citation.quote):
+                    s.timed.extend(users)
+        for entry in timed.catalogue:
+            for s in touched(entry.quote):
+                if entry.not_timed:
+                    s.not_timed.append(entry.not_timed)
+                s.timed.extend(entry.rules)
     rule_sentences: dict[str, list[str]] = {r.id: [] for r in pack.rules}
+    timed_sentences: dict[str, list[str]] = {t.id: [] for t in timers}
     for s in sentences:
         s.rules = sorted(dict.fromkeys(s.rules), key=lambda rid: order.get(rid, len(order)))
+        s.timed = sorted(dict.fromkeys(s.timed), key=lambda tid: timed_order.get(tid, len(timed_order)))
         s.not_checked = list(dict.fromkeys(s.not_checked))
-        if s.rules or s.not_checked:
+        s.not_timed = list(dict.fromkeys(s.not_timed))
+        if s.rules or s.not_checked or s.timed or s.not_timed:
             s.counted = True  # the pack speaks of it, whatever it looks like
         for rid in s.rules:
             rule_sentences.setdefault(rid, []).append(s.anchor)
-    return Coverage(found, rule_sentences, unplaced)
+        for tid in s.timed:
+            timed_sentences.setdefault(tid, []).append(s.anchor)
+    return Coverage(found, rule_sentences, unplaced, timed_sentences, quoted)

@@ -10,14 +10,13 @@ the visit's plan (``plan:``) and the pack's ``catalogue`` says so.
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
 from .._rule import RULE_ID, CitationSpec
+from .._validation import IsoDate
 
 #: What happens to a visit, in the order it usually happens (``tick`` only moves time on).
 VisitEventName = Literal[
@@ -38,15 +37,8 @@ NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 60)]
 SchoolDay = Annotated[StrictInt, Field(ge=1, le=200)]
 
 
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"must be a date written YYYY-MM-DD, like 2026-09-03, not {value!r}")
-    return value.strip()
-
-
-CalendarDate = Annotated[date, BeforeValidator(_iso_date)]
+#: A calendar date, written YYYY-MM-DD (the type a pack's review date has).
+CalendarDate = IsoDate
 
 
 class _Strict(BaseModel):
