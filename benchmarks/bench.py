@@ -485,14 +485,15 @@ def where_the_time_goes(visits: list[dict], python_many: Row) -> list[Row]:
                     note=f"python check_many above: {python_many.per_visit * 1e6:,.1f} us with it running"
                     if python_many.per_visit is not None else ""))
     try:
-        from policyengine._decide import _engines, build_decision
-        from policyengine._facts import flatten
+        from policyengine import policy
+        from policyengine.facts import flatten
     except ImportError as exc:
         rows.append(Row(f"(internal steps skipped: {exc}; expected once issue 15 moves them)"))
         return rows
     try:
         parsed = [parse_visit(v) for v in visits]
-        runner = _engines.get(load_pack(PACK), "python")
+        python = policy(PACK, engine="python")
+        runner = python.engine
         clock = runner.compiled.clock
         facts = [flatten(v, clock) for v in parsed]
         fired = [sorted(runner.fired(f)) for f in facts]
@@ -501,13 +502,13 @@ def where_the_time_goes(visits: list[dict], python_many: Row) -> list[Row]:
         rows.append(Row("  python engine: fact -> rule ids (internal)",
                         samples=[cpu_seconds(lambda: [runner.fired(f) for f in facts]) / len(visits)]))
         try:
-            durable = _engines.get(load_pack(PACK), "durable")
+            durable = policy(PACK, engine="durable").engine
             rows.append(Row("  durable engine, batches of 100: fact -> rule ids (internal)",
                             samples=[cpu_seconds(lambda: durable.fired_many(facts, batch=100)) / len(visits)]))
         except Exception as exc:
             rows.append(Row(f"  (durable engine step skipped: {exc})"))
         rows.append(Row("  build the Decision: findings, citations, remedies (internal)",
-                        samples=[cpu_seconds(lambda: [build_decision(runner.compiled, v, f, TODAY)
+                        samples=[cpu_seconds(lambda: [python._decision(v, f, TODAY)
                                                       for v, f in zip(parsed, fired, strict=True)]) / len(visits)]))
     except Exception as exc:  # internals changed shape: the public rows above still stand
         rows.append(Row(f"(internal steps skipped: {type(exc).__name__}: {str(exc)[:120]}; expected once issue 15 moves them)"))

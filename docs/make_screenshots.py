@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from policyengine._cli_report import render_report  # noqa: E402
-from policyengine._pack import load_pack  # noqa: E402
+from policyengine.cli.report import render_report  # noqa: E402
+from policyengine.packs.load import load_pack  # noqa: E402
 from tests.browser import find_chromium, screenshot  # noqa: E402
 
 PACKS = ("tcat", "burgh", "wirksworth", "washwood", "ellesmere")

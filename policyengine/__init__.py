@@ -7,10 +7,9 @@
 <Outcome.CONDITIONAL: 'conditional'>
 """
 
-from ._batch import check_many
-from ._decide import ENGINES, EngineUnavailableError, available_engines, check, decide, default_engine, load_visit, parse_visit
+from .engines.base import ENGINES, Engine, EngineUnavailableError, available_engines, default_engine
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
-from ._models import (
+from .models import (
     CheckIn,
     Citation,
     Decision,
@@ -24,18 +23,19 @@ from ._models import (
     VisitSummary,
 )
 from ._patch import merge_patch
-from ._remedy import combined_remedy
-from ._pack import available_packs, load_pack, pack_model
-from ._facts import Clock
-from ._plugin_facts import VisitFact
-from ._plugins import PluginError, Registry, hookimpl, register
+from ._policy import Policy, check, check_many, combined_remedy, decide, policy
+from ._visits import load_visit, parse_visit
+from .packs.load import available_packs, load_pack, pack_model
+from .facts import Clock
+from .plugin_facts import VisitFact
+from .plugins.registry import PluginError, Registry, hookimpl, register
 from ._rule import Rule
 from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
 from .monitor.calendar import SchoolCalendar
 from .monitor.events import Action, Event
 from .monitor.monitor import Monitor
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "ENGINES",
@@ -49,6 +49,7 @@ __all__ = [
     "Decision",
     "DecisionError",
     "DueAction",
+    "Engine",
     "Event",
     "Finding",
     "Household",
@@ -58,6 +59,7 @@ __all__ = [
     "OutOfHours",
     "Outcome",
     "PluginError",
+    "Policy",
     "PolicyEngineError",
     "Problem",
     "Registry",
@@ -82,5 +84,6 @@ __all__ = [
     "merge_patch",
     "pack_model",
     "parse_visit",
+    "policy",
     "register",
 ]

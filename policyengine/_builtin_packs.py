@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._plugins import hookimpl
+from .plugins.registry import hookimpl
 
 
 def schools_dir() -> Path:

@@ -6,7 +6,25 @@ can catch either.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ._limits import clipped
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word`` (to end a message naming an
+    unknown name), or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to ``word`` (to end a message naming an
+    unknown name), or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -22,8 +40,6 @@ class Problem:
 
     def __post_init__(self) -> None:
         # A message may quote the input back; a hostile input must not make a hostile message.
-        from ._limits import clipped
-
         if len(self.message) > 500:
             object.__setattr__(self, "message", clipped(self.message))
 

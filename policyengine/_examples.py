@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from ._decide import decide, parse_visit
+from .engines.base import available_engines
+from ._policy import policy
+from ._visits import parse_visit
 from ._errors import InputError
-from ._models import Decision, Outcome
-from ._pack import PackBase
+from .models import Decision, Outcome
+from .packs.load import PackBase
 from ._patch import merge_patch
 from ._quotes import fold
 from ._yaml import Loaded
@@ -47,8 +49,6 @@ class ExampleResult:
 def example_results(pack: PackBase, engines: Optional[tuple[str, ...]] = None, today: Optional[date] = None) -> list[ExampleResult]:
     """Run every example of ``pack`` on each engine (by default every engine available here: both,
     or the python one where durable-rules does not import): each example's decision and its failures."""
-    from ._decide import available_engines
-
     engines = engines or available_engines()
     results: list[ExampleResult] = []
     loaded: Optional[Loaded] = pack._loaded
@@ -80,7 +80,8 @@ def _check_example(pack: PackBase, index: int, engines, today: Optional[date], f
         return None
     outcomes = {}
     for engine in engines:
-        decision = decide(pack, visit, engine, today)
+        # What the rules decide: an overdue review's reminder depends on the date, not the pack.
+        decision = policy(pack, engine=engine).decide(visit, today=today, review_reminder=False)
         outcomes[engine] = decision
     first = next(iter(outcomes.values()))
     if any(d != first for d in outcomes.values()):

@@ -5,6 +5,8 @@ needs; the README's "Reliability" section lists them.
 
 from __future__ import annotations
 
+import reprlib
+
 MiB = 1024 * 1024
 
 #: A visit file (YAML or JSON). A real visit is about 1 kB.
@@ -33,8 +35,6 @@ EXTENDS_DEPTH = 16
 
 def shown(value: object) -> str:
     """``repr(value)`` for an error message, cut to :data:`ECHO_CHARS` (and safe for any depth)."""
-    import reprlib
-
     r = reprlib.Repr()
     r.maxstring = r.maxother = ECHO_CHARS
     r.maxlevel = 3

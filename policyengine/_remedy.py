@@ -12,12 +12,12 @@ reminders is left.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Callable, Optional
 
 from ._errors import DecisionError, InputError
-from ._models import Decision, Outcome, Visit
+from .models import Decision, Outcome, Visit, visit_json
 from ._patch import merge_diff, merge_patch
+from ._visits import parse_visit
 
 #: More steps than any pack needs (each step removes a finding); a fold that goes on longer is
 #: going round in circles.
@@ -28,8 +28,6 @@ def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit, registry=No
     """A merge patch on ``visit`` after which ``decide`` permits it (``{}`` if it already does), or
     None when no fold of remedies gets there: a finding with no remedy remains (a refusal at the
     door, staff feeling unsafe, a wait past the limit...), or the remedies undo one another."""
-    from ._decide import parse_visit, visit_json
-
     original = visit_json(visit)
     current, seen = original, set()
     for _ in range(MAX_STEPS):
@@ -48,19 +46,3 @@ def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit, registry=No
         except InputError as exc:
             raise DecisionError(f"the remedy of rule '{step.rule}' does not give a valid visit: {exc}") from exc
     return None
-
-
-def combined_remedy(visit, school: Optional[str] = None, engine: Optional[str] = None, *, registry=None,
-                    today: Optional[date] = None) -> Optional[dict]:
-    """One merge patch on ``visit`` that makes it permitted under ``school``'s pack (``{}`` when it
-    already is), or None when no combination of the findings' remedies does. Arguments as for
-    :func:`check`; apply the result with :func:`merge_patch`."""
-    from ._decide import _school_for, decide, parse_visit
-    from ._pack import load_pack
-    from ._plugins import default_registry
-
-    registry = registry or default_registry()
-    parsed = parse_visit(visit, registry=registry)
-    pack = load_pack(_school_for(parsed, school), registry=registry)
-    day = today or date.today()
-    return fold_remedies(lambda v: decide(pack, v, engine, day), parsed, registry)

@@ -4,12 +4,14 @@ A rule kind is a subclass of :class:`Rule` with ``kind: Literal["name"]``, its o
 pydantic fields (so it validates them itself), a :meth:`Rule.trigger` returning the condition under
 which the finding applies, and optionally :meth:`Rule.suggest_remedy`, :meth:`Rule.phase_defaults`
 (what it gives in each phase of a visit unless a rule's ``phases`` says) and
-:meth:`Rule.quoted_numbers` (the numbers its quote must say).
+:meth:`Rule.quoted_numbers` (the numbers its quote must say). Kind authors import all of this from
+:mod:`policyengine.kinds`.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import re
 from collections.abc import Mapping
@@ -17,11 +19,11 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 
-from ._conditions import Condition, ConditionSpec, Not, all_of, checked, fact, plain
+from .conditions.form import Condition, ConditionSpec, Not, all_of, checked, fact, plain
 from ._errors import PluginError
-from ._facts import Clock
+from .facts import Clock
 from ._plugin_calls import PLUGIN_FAILURES, said
-from ._models import PHASES, Outcome, Phase, Purpose, phase_of_data
+from .models import PHASES, Outcome, Phase, Purpose, phase_of_data
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
 
@@ -31,7 +33,8 @@ PhaseOutcome = Literal["blocked", "conditional", "reminder", "off"]
 _NOT_A_MAPPING = object()
 _AS_OUTCOME = {"blocked": Outcome.BLOCKED, "conditional": Outcome.CONDITIONAL, "reminder": Outcome.PERMITTED}
 _SPEC: TypeAdapter = TypeAdapter(ConditionSpec)
-_BUILT_IN = "policyengine.rules."
+#: policyengine's own kinds, as ``policyengine.rules`` lists them (see :func:`builtin_kinds`).
+_BUILT_IN: set[type] = set()
 
 
 def _hhmm(value: Any) -> str:
@@ -51,6 +54,7 @@ ClockTime = Annotated[
 
 
 def to_minutes(hhmm: str) -> int:
+    """Minutes after midnight of a :data:`ClockTime` ("16:00" is 960), as the time facts hold them."""
     h, m = hhmm.split(":")
     return int(h) * 60 + int(m)
 
@@ -77,6 +81,9 @@ class Rule(BaseModel):
 
     #: Set on subclasses from their ``kind`` literal.
     kind_name: ClassVar[str] = ""
+    #: Set on subclasses: whether their ``suggest_remedy`` declares ``clock`` (kinds written before it
+    #: was passed declare ``visit`` only, and are called so).
+    remedy_takes_clock: ClassVar[bool] = True
 
     id: str = Field(pattern=RULE_ID, description="unique within the pack: lower case, digits, - _ .")
     kind: str
@@ -107,6 +114,8 @@ class Rule(BaseModel):
         args = getattr(field.annotation, "__args__", ()) if field else ()
         if args and isinstance(args[0], str):
             cls.kind_name = args[0]
+        params = inspect.signature(cls.suggest_remedy).parameters.values()
+        cls.remedy_takes_clock = any(p.name == "clock" or p.kind is p.VAR_KEYWORD for p in params)
 
     # -- what a kind provides -----------------------------------------------------------------
 
@@ -115,18 +124,24 @@ class Rule(BaseModel):
 
         Return it in the form the ``condition`` kind's ``when`` takes, as a mapping (``{"fact":
         "duration_minutes", "gt": 45}``, combined with ``all``, ``any`` and ``not``; ``policyengine
-        facts`` lists the facts), or as the built-in kinds do, a tree from ``policyengine._conditions``.
-        ``clock`` holds the pack's hours: ``timezone``, ``school_day`` and ``office_hours`` as (start,
-        end) minutes after midnight, and ``evening_starts``. Called once when a pack is compiled; an
-        exception, or a return that is not a valid condition, is a :class:`PluginError` naming the kind.
+        facts`` lists the facts), or as the built-in kinds do, a tree built with
+        :func:`policyengine.kinds.fact`, ``all_of``, ``any_of`` and ``negate``. ``clock`` is a
+        :class:`policyengine.kinds.Clock`, the pack's hours: ``timezone``, ``school_day`` and
+        ``office_hours`` as (start, end) minutes after midnight, and ``evening_starts``. Called once
+        when a pack is compiled; an exception, or a return that is not a valid condition, is a
+        :class:`PluginError` naming the kind.
         """
         raise NotImplementedError
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
         """A JSON merge patch on ``visit`` that removes this finding, if any exists.
 
         ``visit`` is the visit as plain JSON data (a ``dict``, as ``Visit.model_dump(mode="json",
-        exclude_none=True)`` gives it; plugin facts under ``"facts"``). Called while a decision is
+        exclude_none=True)`` gives it; plugin facts under ``"facts"``). ``clock`` is the pack's
+        :class:`policyengine.kinds.Clock`, for a remedy that depends on the pack's hours (another time
+        for the visit: ``clock.local``, ``clock.at`` and ``next_working_day`` help). A kind declares the
+        arguments it uses and gets exactly those, as plugin hooks do: ``suggest_remedy(self, visit)``
+        (the form before ``clock`` was passed) is called without it. Called while a decision is
         built, for each conditional or blocked finding of this rule; return ``None`` when no change to
         the visit removes it. A conditional finding has a remedy (a condition is something staff can
         confirm), so where the rule is conditional in the visit's phase a kind must return one unless
@@ -134,6 +149,11 @@ class Rule(BaseModel):
         are not there, has none). A plan's remedy never sets ``on_arrival``. An exception
         (``SystemExit`` too), a return that is not a JSON object, or ``None`` where the rule is
         conditional is a :class:`PluginError` naming the kind, and no decision is made.
+
+        Example: a finding about the length of a visit, removed by planning it at the limit::
+
+            def suggest_remedy(self, visit):
+                return {"duration_minutes": self.max_minutes}
         """
         return None
 
@@ -172,7 +192,7 @@ class Rule(BaseModel):
         a policy writes it), e.g. ``[("20 minutes", number_words(20))]``. The rule's quote must
         contain each (case-insensitively), or the pack is refused: a finding quotes the sentence
         that sets its number. The helpers ``number_words``, ``staff_words`` and ``time_words`` are
-        in ``policyengine._numbers``. Kinds without numbers keep the default (none)."""
+        in :mod:`policyengine.kinds`. Kinds without numbers keep the default (none)."""
         return []
 
     def summary(self) -> str:
@@ -208,12 +228,12 @@ class Rule(BaseModel):
         return all_of(*parts)
 
     def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
-        """The pack's own ``remedy`` if it gives one, else the kind's suggestion. ``clock`` (the
-        pack's hours) is for kinds whose remedy depends on them (a new time for the visit)."""
+        """The pack's own ``remedy`` if it gives one, else the kind's suggestion, checked. ``clock``
+        (the pack's hours) is passed on to a kind whose ``suggest_remedy`` declares it."""
         if self.remedy is not None:
             return copy.deepcopy(self.remedy)
         try:
-            patch = self.suggest_remedy(visit)
+            patch = self.suggest_remedy(visit, clock=clock) if self.remedy_takes_clock else self.suggest_remedy(visit)
             if patch is None and not self._builtin_kind() and self.outcome_in(phase_of_data(visit)) is Outcome.CONDITIONAL:
                 # The README promises a remedy on every conditional finding: a condition is
                 # something staff can confirm on the visit, so there is a change that confirms it.
@@ -241,8 +261,8 @@ class Rule(BaseModel):
     @classmethod
     def _builtin_kind(cls) -> bool:
         """Whether this is one of policyengine's own kinds (trusted, and held to every property by
-        its tests) rather than a plugin's."""
-        return cls.__module__.startswith(_BUILT_IN)
+        its tests) rather than a plugin's: one ``policyengine.rules`` lists, not a subclass of one."""
+        return cls in _BUILT_IN
 
     def kind_failed(self, method: str, exc: BaseException) -> PluginError:
         """An error naming this rule's kind (and the class that implements it) and what went wrong."""
@@ -252,6 +272,14 @@ class Rule(BaseModel):
             f"rule kind '{self.kind}' ({cls.__module__}.{cls.__qualname__}) failed in {method}() for rule "
             f"'{self.id}': {detail}"
         )
+
+
+def builtin_kinds(*kinds: type[Rule]) -> tuple[type[Rule], ...]:
+    """``kinds``, recorded as policyengine's own: ``policyengine.rules`` lists its kinds through this
+    (a new built-in kind is its module and its line there). Not for plugins: a plugin's kind is
+    checked as it runs (its remedies made plain JSON, a conditional rule held to giving one)."""
+    _BUILT_IN.update(kinds)
+    return kinds
 
 
 class BadReturn(ValueError):
@@ -295,4 +323,6 @@ def set_all_staff(visit: dict, **fields: Any) -> dict:
 
 
 def on_arrival(**fields: Any) -> dict:
+    """A patch setting ``fields`` of what staff find at the door (``on_arrival``), for door and
+    inside remedies (a plan's remedy never sets it)."""
     return {"on_arrival": dict(fields)}

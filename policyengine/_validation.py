@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-import difflib
-from typing import Any, TypeVar
+import re
+import typing
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from ._errors import InputError, Problem
+from ._errors import InputError, Problem, did_you_mean
 from ._limits import shown
 from ._yaml import Loaded
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _iso_date(value: Any) -> Any:
+    # Only the written form: pydantic alone also takes numbers (days since 1970) and other layouts.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"must be a date written YYYY-MM-DD, like 2027-01-31, not {value!r}")
+    return value.strip()
+
+
+#: A date in a pack or a calendar, written YYYY-MM-DD.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def _dotted(path: tuple) -> str:
@@ -69,7 +84,7 @@ def path_is_tag(part: str) -> bool:
     return part.startswith("function-") or "[" in part
 
 
-def _message(err: dict, field: str, suggestions: list[str]) -> str:
+def _message(err: dict, field: str, hint: str) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -78,10 +93,7 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
     if kind == "missing":
         return f"'{field}' is missing; add it"
     if kind == "extra_forbidden":
-        msg = f"unknown field '{field}'"
-        if suggestions:
-            msg += f"; did you mean '{suggestions[0]}'?"
-        return msg + " (remove it or correct the spelling)"
+        return f"unknown field '{field}'{hint} (remove it or correct the spelling)"
     if kind == "literal_error":
         return f"'{field}' cannot be {shown(value)}; it must be one of: {ctx.get('expected', '')}"
     if kind in ("bool_type", "bool_parsing"):
@@ -115,8 +127,7 @@ def _message(err: dict, field: str, suggestions: list[str]) -> str:
     if kind == "union_tag_invalid":
         tags = ctx.get("expected_tags", "")
         got = ctx.get("tag")
-        close = difflib.get_close_matches(str(got), [t.strip(" '") for t in str(tags).split(",")], n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(got, [t.strip(" '") for t in str(tags).split(",")])
         return f"unknown rule kind '{got}'{hint} (known kinds: {tags})"
     if kind == "union_tag_not_found":
         return f"'{field}' needs a 'kind' saying which rule kind it is"
@@ -141,12 +152,9 @@ def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, l
         custom = err["type"] in ("duplicate_rule_id", "unknown_rule_id")  # these name the rule already
         prefix = "" if custom else _rule_label(loaded.data, path)
         field = _dotted(path[2:]) if prefix else _dotted(path)
-        suggestions: list[str] = []
-        if err["type"] == "extra_forbidden" and path:
-            candidates = (allowed or {}).get(path[:-1], [])
-            suggestions = difflib.get_close_matches(str(path[-1]), candidates, n=1, cutoff=0.6)
+        hint = did_you_mean(path[-1], (allowed or {}).get(path[:-1], [])) if err["type"] == "extra_forbidden" and path else ""
         line, col = loaded.position(path)
-        message = prefix + _message(err, field, suggestions)
+        message = prefix + _message(err, field, hint)
         key = (line, col, message)
         if key in seen:
             continue
@@ -186,8 +194,6 @@ def allowed_fields(model: type[BaseModel], data: Any, only: set[tuple] | None = 
 def _models_in(annotation: Any, value: Any, at: tuple | None = None, wanted: set | None = None):
     """Yield (model, value, relative path) for BaseModel types reachable in ``annotation``; where
     ``wanted`` is given, only list items whose path (``at`` + index) is in it."""
-    import typing
-
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

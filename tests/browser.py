@@ -67,6 +67,14 @@ function measure() {
   var ids = new Set(Array.from(doc.querySelectorAll('[id]'), function (e) { return e.id; }));
   var hrefs = Array.from(doc.querySelectorAll('a[href]'), function (a) { return a.getAttribute('href'); });
   var rules = Array.from(doc.querySelectorAll('article.rule'));
+  var timed = Array.from(doc.querySelectorAll('article.timed-rule'));
+  // Each timed tag in the policy text: the sentence it follows (a highlighted one) and its background.
+  var timedTags = Array.from(doc.querySelectorAll('.policy a.tag.timed'));
+  function sentenceBefore(tag) {
+    var el = tag.previousElementSibling;
+    while (el && !el.classList.contains('s')) el = el.previousElementSibling;
+    return el;
+  }
   var out = {
     width: width,
     scrollWidth: doc.documentElement.scrollWidth,
@@ -78,6 +86,14 @@ function measure() {
     ruleTags: doc.querySelectorAll('.policy a.tag').length,
     rules: rules.length,
     rulesLinkingBack: rules.filter(function (r) { return r.querySelector('a[href^="#s"]'); }).map(function (r) { return r.id; }),
+    timedRules: timed.length,
+    timedLinkingBack: timed.filter(function (r) { return r.querySelector('a[href^="#s"]'); }).map(function (r) { return r.id; }),
+    timedTags: timedTags.length,
+    timedTagsAfterHighlight: timedTags.filter(function (t) {
+      var s = sentenceBefore(t);
+      var colour = s ? win.getComputedStyle(s).backgroundColor : null;
+      return s && s.classList.contains('encoded') && colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent';
+    }).length,
     links: hrefs.length,
     broken: hrefs.filter(function (h) { return h.charAt(0) !== '#' || !ids.has(h.slice(1)); }),
     scripts: doc.querySelectorAll('script').length,

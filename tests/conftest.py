@@ -18,7 +18,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from policyengine._engine_durable import available, unavailable_reason
+from policyengine.engines.durable import available, unavailable_reason
 
 #: For tests of the durable engine itself: skipped, with the reason shown, where durable-rules does
 #: not import (Python 3.13).

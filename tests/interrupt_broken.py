@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from durable.engine import Promise
 
-import policyengine._engine_durable as engine
-from policyengine._facts import CHECK_ID
+import policyengine.engines.durable as engine
+from policyengine.engines.durable_form import CHECK_ID
 
 
 class SwallowingAction(Promise):

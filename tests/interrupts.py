@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import policyengine  # noqa: E402
 from policyengine import DecisionError, PolicyEngineError, check, check_many  # noqa: E402
-from policyengine._cli import main  # noqa: E402
+from policyengine.cli.main import main  # noqa: E402
 from tests.scenarios import TODAY  # noqa: E402
 from tests.visits import arrived, visit  # noqa: E402
 
@@ -43,7 +43,8 @@ try:  # durable-rules' Python layer, where it imports (not on 3.13)
     DURABLE = durable.engine.__file__
 except ImportError:
     DURABLE = "(durable-rules is not installed)"
-ENGINE_FILES = {DURABLE, str(Path(PACKAGE, "_engine_durable.py")), str(Path(PACKAGE, "_engine_python.py"))}
+ENGINE_FILES = {DURABLE, str(Path(PACKAGE, "engines", "base.py")), str(Path(PACKAGE, "engines", "durable.py")),
+                str(Path(PACKAGE, "engines", "python.py"))}
 
 #: Visits with many findings, among them a blocked one (staff feel unsafe), so that a lost finding
 #: changes the decision.

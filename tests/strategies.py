@@ -9,17 +9,23 @@ school day, 16:00 and 18:00, midnight and night starts, both sides of the clock 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from types import UnionType
+from typing import Annotated, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 from hypothesis import assume
 from hypothesis import strategies as st
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
-from policyengine._conditions import OPS
-from policyengine._facts import FACT_FIELDS, enum_values
-from policyengine._models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES
-from policyengine._pack import PackBase, parse_pack
-from policyengine._plugins import default_registry
-from policyengine._satisfy import satisfiable
+from policyengine.conditions.form import OPS
+from policyengine.facts import FACT_FIELDS, enum_values
+from policyengine.models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES
+from policyengine.packs.load import PackBase, parse_pack
+from policyengine.plugins.registry import default_registry
+from policyengine.kinds import ClockTime, ConditionSpec, Rule
+from policyengine.rules import BUILTIN_KINDS
+from policyengine.conditions.satisfy import satisfiable
 from policyengine._yaml import from_mapping
 from tests.visits import AT_THE_DOOR, PREPARED
 
@@ -203,54 +209,6 @@ clock_times = st.one_of(
     st.sampled_from(("06:00", "08:00", "08:30", "15:30", "16:00", "17:00", "18:00", "19:00")),
     st.builds(lambda m: f"{m // 60:02d}:{m % 60:02d}", st.integers(0, 24 * 60 - 1)),
 )
-approvers = st.lists(st.sampled_from(APPROVERS), min_size=1, max_size=3, unique=True)
-
-#: Each rule kind's own fields, with valid values only.
-KIND_FIELDS = {
-    "time_window": st.one_of(
-        st.fixed_dictionaries({"when": st.sampled_from(("outside_school_day", "outside_office_hours"))}),
-        st.fixed_dictionaries({"when": st.just("starts_after"), "time": clock_times}),
-        st.fixed_dictionaries({"when": st.just("evening")}, optional={"time": clock_times}),
-    ).flatmap(lambda base: _optional(
-        unless_approved_by=approvers, needs_justification=st.booleans(), needs_responsible_contact=st.booleans()
-    ).map(lambda extra: {**base, **extra})),
-    "pairing": _optional(
-        min_staff=st.integers(2, 4),
-        applies_to=st.sampled_from(("all_visits", "first_visits", "known_risks")),
-        lone_agreed_by=st.lists(st.sampled_from(APPROVERS), max_size=2, unique=True),
-        lone_needs_risk_assessment=st.sampled_from(("completed", "approved")),
-    ),
-    "staffing": st.one_of(
-        st.fixed_dictionaries({"require": st.sampled_from(("trained_member", "all_trained"))}),
-        st.fixed_dictionaries({"require": st.just("dbs"), "dbs": st.sampled_from(DBS_LEVELS)}),
-        st.fixed_dictionaries(
-            {"require": st.just("roles"), "roles": st.lists(st.sampled_from(STAFF_ROLES), min_size=1, max_size=4, unique=True)}
-        ),
-    ),
-    "authorisation": st.fixed_dictionaries({"any_of": approvers}),
-    "wait_limit": st.fixed_dictionaries(
-        {"minutes": st.one_of(st.sampled_from((0, 10, 20, 30)), st.integers(0, 240)), "stage": st.sampled_from(("waiting", "exceeded"))}
-    ),
-    "animals": st.fixed_dictionaries({"stage": st.sampled_from(("present", "refused"))}),
-    "rooms": st.fixed_dictionaries(
-        {"rooms": st.lists(st.sampled_from(("doorstep", "ground_floor", "upstairs", "child_bedroom")), min_size=1, max_size=3, unique=True)},
-        optional={"escorted": st.sampled_from(("any", "yes", "no"))},
-    ),
-    "entry": st.fixed_dictionaries({"check": st.sampled_from((
-        "invited_by_responsible_adult", "responsible_adult_present", "person_not_in", "staff_feel_unsafe", "occupant_concern",
-    ))}),
-    "household": st.fixed_dictionaries(
-        {"check": st.sampled_from(("contagious_illness", "known_risks"))},
-        optional={"stage": st.sampled_from(("before", "entry")), "unless_approved_by": approvers},
-    ),
-    "preparation": st.fixed_dictionaries(
-        {"require": st.sampled_from((
-            "risk_assessment", "visit_plan_lodged", "school_phone", "id_badge", "check_in", "code_word", "parents_informed",
-        ))},
-        optional={"level": st.sampled_from(("completed", "approved")), "max_interval_minutes": intervals},
-    ),
-}
-
 
 def _values_for(field) -> st.SearchStrategy:
     if field.type == "bool":
@@ -286,7 +244,73 @@ def _combined(inner: st.SearchStrategy[dict]) -> st.SearchStrategy[dict]:
 # A named function, not a lambda: hypothesis reads the source of ``extend`` to see that it recurses,
 # and misreads a lambda spread over several lines.
 conditions = st.recursive(fact_tests(), _combined, max_leaves=6)
-KIND_FIELDS["condition"] = st.fixed_dictionaries({"when": conditions})
+
+# -- each rule kind's parameters, derived from its model (so a new parameter is drawn as soon as it exists)
+
+#: Types drawn by hand: times of day biased to where policies draw lines, and conditions as a pack writes them.
+SPECIAL_TYPES = ((ClockTime, clock_times), (FieldInfo.from_annotation(ConditionSpec).annotation, conditions))
+
+#: Numbers worth drawing often, where the policies draw lines (waits of 20 minutes, check-ins every
+#: 30, two staff...), kept to each parameter's own bounds.
+LINES = (0, 1, 2, 3, 4, 10, 19, 20, 21, 29, 30, 31, 45, 60, 240, 1440)
+
+
+def _between(metadata) -> tuple[int, int]:
+    """The bounds a parameter's ``Field(ge=..., gt=..., le=..., lt=...)`` sets (wide where it sets none)."""
+    lo, hi = -1, 24 * 60
+    for m in metadata:
+        lo = max(lo, getattr(m, "ge", lo), getattr(m, "gt", lo - 1) + 1)
+        hi = min(hi, getattr(m, "le", hi), getattr(m, "lt", hi + 1) - 1)
+    return lo, hi
+
+
+def _drawn(annotation, metadata, where: str) -> st.SearchStrategy:
+    """Valid values of a kind's parameter, from its annotation (and its ``Field`` constraints)."""
+    for special, strategy in SPECIAL_TYPES:
+        if annotation == special:
+            return strategy
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _drawn(args[0], [*metadata, *annotation.__metadata__], where)
+    if origin is Literal:
+        return st.sampled_from(args)
+    if origin in (Union, UnionType) and type(None) in args:
+        (inner,) = [a for a in args if a is not type(None)]
+        return st.one_of(_drawn(inner, metadata, where), st.none())
+    if origin is list:
+        least = max([getattr(m, "min_length", 0) for m in metadata] + [0])
+        return st.lists(_drawn(args[0], [], where), min_size=least, max_size=max(least, 3), unique=True)
+    if annotation is bool:
+        return st.booleans()
+    if annotation is int:
+        lo, hi = _between(metadata)
+        return st.one_of(st.sampled_from([n for n in LINES if lo <= n <= hi] or [lo]), st.integers(lo, hi))
+    raise TypeError(f"tests/strategies.py cannot draw {where}: {annotation!r} (add it to SPECIAL_TYPES)")
+
+
+def kind_fields(kind: type[Rule]) -> st.SearchStrategy[dict]:
+    """A kind's own parameters, drawn from its pydantic model: each required one, and any of the others
+    (so their defaults are seen too), kept only where the kind's validators accept the combination."""
+    required, optional = {}, {}
+    for name, field in kind.model_fields.items():
+        if name in Rule.model_fields:
+            continue
+        drawn = _drawn(field.annotation, field.metadata, f"{kind.kind_name}.{name}")
+        (required if field.is_required() else optional)[name] = drawn
+    return st.fixed_dictionaries(required, optional=optional).filter(lambda params: _accepts(kind, params))
+
+
+def _accepts(kind: type[Rule], params: dict) -> bool:
+    try:
+        kind.model_validate({"id": "x", "kind": kind.kind_name, "outcome": "blocked", "message": "m",
+                             "citation": {"section": "s", "quote": "q"}, **params})
+    except ValidationError:
+        return False
+    return True
+
+
+#: Each built-in rule kind's own parameters, with valid values only.
+KIND_FIELDS: dict[str, st.SearchStrategy[dict]] = {kind.kind_name: kind_fields(kind) for kind in BUILTIN_KINDS}
 
 #: Facts staff cannot change by planning differently: an ``unless`` over these never offers a way
 #: round a rule that its kind's remedy does not know about.

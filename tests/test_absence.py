@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyengine import AbsenceTriggers, InputError, SchoolCalendar, due
-from policyengine.monitor.model import CalendarSpec
+from policyengine.packs.timed import CalendarSpec
 from tests.monitor.broken import IgnoresRestarts
 from tests.monitor.harness import ENGINES, needs_durable
 from tests.properties.search import counterexample

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from policyengine import check
-from policyengine._cli import main
+from policyengine.cli.main import main
 from tests.test_batch import KINDS, mixed_visits
 
 
@@ -83,7 +83,7 @@ def test_summary_counts_findings_by_rule(tmp_path, capsys):
 
 @pytest.mark.parametrize("tty", [False, True])
 def test_progress_bar_only_on_a_terminal(tmp_path, capsys, monkeypatch, tty):
-    import policyengine._cli_audit as audit
+    import policyengine.cli.audit as audit
 
     monkeypatch.setattr(audit, "CHUNK", 10)
     monkeypatch.setattr("sys.stderr.isatty", lambda: tty)

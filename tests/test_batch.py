@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from policyengine import DecisionError, InputError, available_packs, check, check_many, merge_patch
-from policyengine._decide import _engines
-from policyengine._pack import load_pack
+from policyengine._policy import policy
+from policyengine.packs.load import load_pack
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, PREPARED
 from tests.conftest import ENGINE_PARAMS, requires_durable
@@ -93,9 +93,9 @@ def test_visits_may_name_their_own_schools():
 def test_batch_assertion_attributes_each_firing_to_its_visit(engine):
     """In one assert_facts call, each rule that fired is credited to the visit whose fact it saw."""
     from policyengine import parse_visit
-    from policyengine._facts import flatten
+    from policyengine.facts import flatten
 
-    runner = _engines.get(load_pack(KINDS), engine)
+    runner = policy(load_pack(KINDS), engine=engine).engine
     facts = [flatten(parse_visit(v), runner.compiled.clock) for v in mixed_visits(50)]
     one_by_one = [runner.fired(f) for f in facts]
     if engine == "durable":
@@ -131,7 +131,7 @@ def test_empty_input_gives_no_decisions():
 
 
 def test_an_engine_failure_in_bulk_is_an_error_not_a_decision(monkeypatch):
-    import policyengine._batch as batch
+    import policyengine._policy as batch
 
     def broken(*args, **kwargs):
         raise KeyError("a fact went missing")
@@ -142,7 +142,7 @@ def test_an_engine_failure_in_bulk_is_an_error_not_a_decision(monkeypatch):
 
 
 def test_a_lost_result_is_an_error(monkeypatch):
-    runner = _engines.get(load_pack(KINDS), "python")
+    runner = policy(load_pack(KINDS), engine="python").engine
     monkeypatch.setattr(runner, "fired_many", lambda facts, batch=1: [set() for _ in facts[1:]])
     with pytest.raises(DecisionError, match="number of results"):
         check_many(mixed_visits(3), school=KINDS, engine="python")

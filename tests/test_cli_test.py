@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from policyengine import check
-from policyengine._cli import main
+from policyengine.cli.main import main
 from tests.scenarios import tcat_with_a_shorter_wait
 from policyengine._examples import example_visit
-from policyengine._pack import load_pack
+from policyengine.packs.load import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 

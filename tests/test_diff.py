@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import check
-from policyengine._cli import main
+from policyengine.cli.main import main
 from tests.scenarios import tcat_with_a_shorter_wait
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,3 +164,26 @@ def test_the_example_visits_are_what_the_script_writes():
     spec.loader.exec_module(module)
     assert VISITS.read_text(encoding="utf-8") == module.text(), "run: python3 examples/make_visits.py"
     assert len(VISITS.read_text().splitlines()) >= 1000
+
+
+def test_timed_rules_added_and_removed_are_listed_and_change_no_decision(tmp_path, capsys):
+    at = TCAT.rindex("\n  catalogue:\n")
+    added = TCAT[:at] + """
+    - id: second-office-call
+      action: office-check-in-call
+      starts: [arrived]
+      deadline: {minutes: 40}
+      met_by: [check_in]
+      who: school office
+      message: Call the staff member again.
+      citation:
+        section: Procedure 4 Personal safety
+        quote: The school office will check in by calling a staff member ten minutes after the staff member's arrival phone call.
+""" + TCAT[at:]
+    path = pack_copy(tmp_path, added, "more.yaml")
+    status, report = diff_json(capsys, "tcat", path)
+    assert status == 0 and report["timed"] == {"added": ["second-office-call"], "removed": [], "changed": []}
+    assert main(["diff", path, "tcat"]) == 0
+    out = capsys.readouterr().out
+    assert "\nTimed rules removed (1): second-office-call\n" in out and "Timed rules added" not in out
+    assert "The packs have the same settings and rules." not in out

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, check, check_many, load_pack
-from policyengine._cli import main
-from policyengine._decide import _engines
+from policyengine.cli.main import main
+from policyengine._policy import policy
 from tests.conftest import requires_durable
 from tests.packfiles import write_pack
 from tests.scenarios import TODAY
@@ -58,7 +58,7 @@ def decided(school: str, visits: list[dict]) -> list[dict]:
 
 def raw_assert(rules: list[dict], fact: dict):
     """Assert ``fact`` into a raw ruleset of ``rules`` (plus a catch-all); the firings or the error."""
-    from policyengine._engine_durable import _QuietHost
+    from policyengine.engines.durable import _QuietHost
 
     hits: list = []
     guard = {"$nex": {"$s": 1}}
@@ -89,7 +89,7 @@ def test_durable_rules_fails_at_64_half_matched_rules_with_nothing_firing():
 
 
 def test_durable_rules_fails_to_compile_a_rule_of_16_operators():
-    from policyengine._engine_durable import _QuietHost
+    from policyengine.engines.durable import _QuietHost
 
     def compiles(groups):
         expr = {"$and": [{"$nex": {"$s": 1}}] + [{"$or": [{f"a{i}": 1}, {f"b{i}": 1}]} for i in range(groups)]}
@@ -111,7 +111,7 @@ def test_packs_with_more_rules_matching_one_visit_than_durable_rules_allows_deci
     school = pack(tmp_path, f"match{count}", [{"fact": "duration_minutes", "ne": 1000 + n} for n in range(count)])
     [decision] = decided(school, [visit({"duration_minutes": 45})])
     assert len(decision["findings"]) == count
-    assert len(_engines.get(load_pack(school), "durable").rulesets) == (1 if count < 58 else 2 if count < 116 else 3)
+    assert len(policy(load_pack(school), engine="durable").engine.rulesets) == (1 if count < 58 else 2 if count < 116 else 3)
 
 
 @pytest.mark.parametrize("count", [63, 64, 100])
@@ -160,4 +160,30 @@ def test_a_pack_of_2000_distinct_rules_of_which_a_visit_matches_200(tmp_path):
               visit({"duration_minutes": 1, "check_in": None}), visit({"duration_minutes": 1440, "check_in": {"interval_minutes": 1440}})]
     two_hundred, one, all_of_them = decided(school, visits)
     assert [len(d["findings"]) for d in (two_hundred, one, all_of_them)] == [200, 1, 2000]
-    assert len(_engines.get(load_pack(school), "durable").rulesets) == 34
+    assert len(policy(load_pack(school), engine="durable").engine.rulesets) == 34
+
+
+def test_facts_of_one_batch_whose_content_hashes_collide_are_both_decided():
+    """Without an id of its own, durable-rules names a fact by a hash of its content and refuses a
+    second fact with the same hash in one batch ("already observed"). These ten workload visits, as
+    checks 104134 to 104143, hold such a pair (found by benchmarks/bench.py: check_many of 10,000
+    visits in one call failed): each fact now carries its check number as its id."""
+    import itertools
+    import sys
+
+    from policyengine.engines.durable import DurableEngine
+    from policyengine.engines.python import PythonEngine
+    from policyengine.facts import flatten
+    from policyengine.packs.load import compile_pack
+    from policyengine import parse_visit
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import workload
+
+    compiled = compile_pack(load_pack("tcat"))
+    visits = [parse_visit(v) for v in workload.visits(4142)[4132:]]
+    durable = DurableEngine(compiled)
+    durable._refs = itertools.count(104134)  # the check numbers at which the pair collided
+    got = durable.fired_many([flatten(v, compiled.clock) for v in visits], batch=len(visits))
+    python = PythonEngine(compiled)
+    assert got == [python.fired(flatten(v, compiled.clock)) for v in visits]

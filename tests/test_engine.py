@@ -8,11 +8,14 @@ import pytest
 
 import policyengine
 from policyengine import DecisionError, Outcome, check, load_pack
-from policyengine._conditions import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise, to_durable
-from policyengine._decide import decide, make_engine, parse_visit
-from policyengine._engine_durable import DurableEngine
-from policyengine._facts import FACT_FIELDS, flatten
-from policyengine._pack import compile_pack
+from policyengine.conditions.form import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise
+from policyengine.engines.durable_form import to_durable
+from policyengine.engines.base import make_engine
+from policyengine._policy import decide
+from policyengine._visits import parse_visit
+from policyengine.engines.durable import DurableEngine
+from policyengine.facts import FACT_FIELDS, flatten
+from policyengine.packs.load import compile_pack
 from tests.conftest import ENGINE_PARAMS, requires_durable
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
@@ -94,7 +97,7 @@ def test_no_proof_of_evaluation_is_an_error(monkeypatch):
 
 @pytest.mark.parametrize("engine", ENGINE_PARAMS)
 def test_a_rule_that_raises_fails_closed(monkeypatch, engine):
-    import policyengine._decide as decide_mod
+    import policyengine._policy as decide_mod
 
     pack = load_pack(PACK)
 
@@ -190,7 +193,7 @@ def test_a_kind_failing_to_build_its_condition_is_an_error_naming_it_never_a_dec
 
 def test_a_condition_comparing_a_fact_with_a_value_of_another_type_is_refused():
     """durable-rules would compare them as strings; the python engine would not: one would be wrong."""
-    from policyengine._conditions import Compare, checked
+    from policyengine.conditions.form import Compare, checked
 
     for bad in (Compare("staff_count", "lt", "2"), Compare("first_visit", "eq", True), Compare("purpose", "eq", "holiday"),
                 Compare("purpose", "lt", 3), Compare("nonsense", "eq", 1)):

@@ -126,7 +126,7 @@ def test_ellipsis_matching():
 
 
 def test_the_mistakes_the_guide_mentions_are_reported_as_it_says(tmp_path, capsys):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     said = re.search(r"\(`\{fact: role_dls, lt: 1\}`\) gives\n?`(.*?)`, and `lt: one` gives `(.*?)`\.", README, re.S)
     assert said, "the guide no longer shows the two mistakes"

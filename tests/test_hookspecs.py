@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from policyengine import Registry, check, hookspecs, load_pack
+from policyengine import Registry, check, load_pack
+
+from policyengine.plugins import hookspecs
 from tests.conftest import ENGINE_PARAMS
-from policyengine._plugins import HOOKS
+from policyengine.plugins.registry import HOOKS
 from tests.scenarios import TODAY
 from tests.visits import visit
 

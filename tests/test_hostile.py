@@ -20,7 +20,7 @@ import pytest
 
 import policyengine
 from policyengine import InputError, check, load_pack
-from policyengine._cli import main
+from policyengine.cli.main import main
 from tests.packfiles import write_pack
 from tests.scenarios import TODAY
 from tests.visits import arrived, visit
@@ -80,7 +80,7 @@ def test_2_a_caller_that_catches_keyboardinterrupt_and_goes_on_gets_right_decisi
         class AtAction:
             def __init__(self, n): self.n, self.seen = n, 0
             def __call__(self, frame, event, arg):
-                if frame.f_code.co_name in ("run", "action") and "_engine_durable" in frame.f_code.co_filename:
+                if frame.f_code.co_name in ("run", "action") and frame.f_code.co_filename.endswith("engines/durable.py"):
                     self.seen += 1
                     if self.seen == self.n:
                         raise KeyboardInterrupt
@@ -154,10 +154,10 @@ def test_3_a_child_forked_while_another_thread_holds_every_lock_decides_correctl
     result = child(
         """
         import json, os, signal, threading
-        import policyengine._engine_durable as engine
+        import policyengine.engines.durable as engine
         from policyengine import check
-        from policyengine._decide import _engines
-        from policyengine._plugins import _default_lock, default_registry
+        from policyengine._policy import _policies
+        from policyengine.plugins.registry import _default_lock, default_registry
         from tests.scenarios import TODAY
         from tests.visits import arrived
 
@@ -167,7 +167,7 @@ def test_3_a_child_forked_while_another_thread_holds_every_lock_decides_correctl
         holding, release = threading.Event(), threading.Event()
 
         def hold():
-            with engine.ENGINE_LOCK, _engines._lock, _default_lock, default_registry()._lock:
+            with engine.ENGINE_LOCK, _policies._lock, _default_lock, default_registry()._lock:
                 holding.set()
                 release.wait()
 
@@ -360,7 +360,7 @@ def test_8_a_device_or_a_fifo_is_refused_at_once():
     result = child(
         """
         import json, os, tempfile
-        from policyengine._cli import main
+        from policyengine.cli.main import main
         fifo = os.path.join(tempfile.mkdtemp(), "visit.yaml")
         os.mkfifo(fifo)
         print(json.dumps([main(["check", "/dev/zero", "--school", "tcat"]), main(["check", fifo, "--school", "tcat"]),
@@ -437,7 +437,7 @@ def test_10_a_full_disk_leaves_no_partial_output_file(tmp_path):
     output = tmp_path / "decisions.jsonl"
     code = f"""
         import resource, sys
-        from policyengine._cli import main
+        from policyengine.cli.main import main
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
         sys.exit(main(["audit", {str(source)!r}, "--school", "tcat", "--output", {str(output)!r}]))
         """

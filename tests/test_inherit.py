@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, PluginError, Registry, check, hookimpl, load_pack
-from policyengine._cli_show import render_show, show_data
+from policyengine.cli.show import render_show, show_data
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
 
@@ -234,6 +234,9 @@ def test_show_prints_the_effective_pack_with_origins_conditions_and_citations(pa
           cites: Trust Home Visits Policy, 3.2: "Staff never visit alone."
 
         catalogue: none (the pack does not list the policy's statements)
+
+        timed rules: none (the pack has no timed section: nothing is due by a deadline during a visit or on
+        a day of absence)
         """)
 
 
@@ -267,7 +270,7 @@ def test_show_json_has_every_rule_with_its_origin_and_kind_plugin(packs):
 
 
 def test_show_command_by_file_and_unknown_id(capsys, tmp_path):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     kinds = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
     assert main(["show", kinds]) == 0
@@ -301,7 +304,7 @@ def test_a_stricter_school_pack_loads_without_declaring_anything(packs):
 
 
 def test_when_the_search_cannot_decide_within_its_budget_the_change_is_refused_unless_declared(packs, monkeypatch):
-    from policyengine import _inherit
+    from policyengine.packs import inherit as _inherit
 
     monkeypatch.setattr(_inherit, "BUDGET", 1)  # too small to follow the school's stricter rule
     with pytest.raises(PluginError) as caught:
@@ -319,8 +322,8 @@ def test_when_the_search_cannot_decide_within_its_budget_the_change_is_refused_u
 
 
 def test_a_declared_loosening_that_loosens_nothing_is_a_warning(packs, monkeypatch, capsys):
-    from policyengine import _plugins
-    from policyengine._cli import main
+    from policyengine.plugins import registry as _plugins
+    from policyengine.cli.main import main
 
     registry = packs(trust=TRUST, school=STRICTER + "loosens: {pairs: we think we loosened it}\n")
     monkeypatch.setattr(_plugins, "_default", registry)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, UnknownSchoolError, check, load_visit
-from policyengine._cli import main
+from policyengine.cli.main import main
 from policyengine._yaml import loads
 
 HERE = Path(__file__).parent
@@ -91,7 +91,7 @@ def test_console_script_gives_no_traceback():
 
 
 def test_internal_error_exits_1_and_makes_no_decision(capsys, monkeypatch):
-    import policyengine._cli_check as cli_check
+    import policyengine.cli.check as cli_check
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")

@@ -91,16 +91,16 @@ import json, os, signal, sys
 # Python then installs no handler for it: install it, as an interactive run has it.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from policyengine import check, load_pack
-from policyengine._decide import _engines
+from policyengine._policy import policy
 from tests.scenarios import TODAY
 from tests.visits import arrived
 
 unsafe = arrived({"staff_feel_unsafe": True})
 expected = check(unsafe, school="tcat", today=TODAY)
-engine = _engines.get(load_pack("tcat"), "durable")
+engine = policy(load_pack("tcat"), engine="durable").engine
 
 def send(frame, event, arg):
-    if frame.f_code.co_name == "run" and "_engine_durable" in frame.f_code.co_filename:
+    if frame.f_code.co_name == "run" and frame.f_code.co_filename.endswith("engines/durable.py"):
         sys.settrace(None)
         os.kill(os.getpid(), signal.SIGINT)
     return None
@@ -113,7 +113,7 @@ except KeyboardInterrupt:
     said = "interrupted"
 finally:
     sys.settrace(None)
-again = _engines.get(load_pack("tcat"), "durable")
+again = policy(load_pack("tcat"), engine="durable").engine
 print(json.dumps({"said": said, "broken": engine.broken, "same_engine": again is engine,
                   "right": check(unsafe, school="tcat", today=TODAY) == expected}))
 """
@@ -129,18 +129,18 @@ def test_an_interrupted_engine_is_abandoned_and_its_rulesets_freed():
 import json, sys
 import durable_rules_engine
 from policyengine import check, load_pack
-from policyengine._decide import _engines
-from policyengine import _engine_durable
+from policyengine._policy import policy
+from policyengine.engines import durable as _engine_durable
 from tests.scenarios import TODAY
 from tests.visits import arrived
 
 unsafe = arrived({"staff_feel_unsafe": True})
 check(unsafe, school="tcat", today=TODAY)
-first = _engines.get(load_pack("tcat"), "durable")
+first = policy(load_pack("tcat"), engine="durable").engine
 handles = list(first._handles)
 
 def stop(frame, event, arg):
-    if frame.f_code.co_name == "run" and "_engine_durable" in frame.f_code.co_filename:
+    if frame.f_code.co_name == "run" and frame.f_code.co_filename.endswith("engines/durable.py"):
         raise KeyboardInterrupt
     return None
 
@@ -160,7 +160,7 @@ for handle in handles:
         freed.append(False)
     except Exception:
         freed.append(True)
-print(json.dumps({"broken": broken, "freed": freed, "fresh": not _engines.get(load_pack("tcat"), "durable").broken}))
+print(json.dumps({"broken": broken, "freed": freed, "fresh": not policy(load_pack("tcat"), engine="durable").engine.broken}))
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "MALLOC_PERTURB_": "165"})

@@ -104,7 +104,8 @@ def test_evening_starts_at_18_and_a_visit_that_runs_into_it_is_an_evening_visit(
 
 
 def test_a_time_window_offers_another_time_first_and_an_emergency_its_exception():
-    from policyengine._decide import decide, parse_visit
+    from policyengine._policy import decide
+    from policyengine._visits import parse_visit
 
     pack = load_pack(PACK)
 
@@ -392,14 +393,15 @@ def test_pack_loads_with_every_kind():
 def test_a_lone_visit_agreement_covers_any_number_short_of_min_staff():
     """Found by the monotonic-safety property: with min_staff 3, one member with the agreement was
     permitted while two with it were blocked. The agreement now covers any number below three."""
-    from policyengine._pack import parse_pack
+    from policyengine.packs.load import parse_pack
     from policyengine._yaml import from_mapping
 
     rule = {"id": "three", "kind": "pairing", "min_staff": 3, "lone_agreed_by": ["headteacher"], "outcome": "blocked",
             "message": "m", "citation": {"section": "s", "quote": "three staff"}}
     pack = parse_pack(from_mapping({"id": "p", "school": "S", "document": "D", "version": "1", "source": "p.txt",
                                     "rules": [rule]}, "p"), source="three staff")
-    from policyengine._decide import decide, parse_visit
+    from policyengine._policy import decide
+    from policyengine._visits import parse_visit
 
     member = visit()["staff"][0]
     outcomes = {

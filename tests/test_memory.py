@@ -23,8 +23,8 @@ MEASURE = textwrap.dedent(
     """
     import gc, json, resource
     from policyengine import check, load_pack, parse_visit
-    from policyengine._decide import _engines
-    from policyengine._facts import flatten
+    from policyengine._policy import policy
+    from policyengine.facts import flatten
     from tests.scenarios import TODAY
     from tests.test_batch import KINDS, mixed_visits
 
@@ -39,7 +39,7 @@ MEASURE = textwrap.dedent(
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     visits = mixed_visits(200, seed=3)
-    engine = _engines.get(load_pack(KINDS), "durable")
+    engine = policy(load_pack(KINDS), engine="durable").engine
     facts = [flatten(parse_visit(v), engine.compiled.clock) for v in visits]
 
     def work(n, whole):

@@ -150,6 +150,23 @@ def test_washwood_a_check_in_with_a_new_return_time_moves_the_deadline(monitors)
     assert [a[:3] for a in out] == [("ring-staff-mobile", "11:15", "11:20"), ("ring-staff-mobile", "12:00", "12:01")]
 
 
+@pytest.mark.parametrize("same", [False, True], ids=["no-return-time", "the-same-return-time"])
+def test_washwood_a_check_in_without_a_new_return_time_leaves_the_escalation_running(monitors, same):
+    """washwood: once staff are overdue the escalation goes on "until they are back or a new time is
+    agreed". A check-in that agrees no new time (none given, or the one already agreed) must neither
+    stop nor restart it: each step comes once, at its own deadline."""
+    m = monitors("washwood")
+    extra = {"expected_return": at("11:15")} if same else {}
+    out = written(m, [planned(expected_return=at("11:15"), escalation_minutes=15), ev("arrived", "10:00"),
+                      tick("11:20"), ev("check_in", "11:25", **extra), tick("12:01"), ev("returned", "12:05")])
+    assert [a[:4] for a in out] == [
+        ("ring-staff-mobile", "11:15", "11:20", 1),
+        ("contact-the-students-home", "11:30", "12:01", 2),
+        ("inform-slt", "11:45", "12:01", 3),
+        ("slt-contact-police", "12:00", "12:01", 4),
+    ]
+
+
 def test_washwood_needs_a_return_time(monitors):
     m = monitors("washwood")
     with pytest.raises(InputError, match="needs the time staff are expected back: add 'expected_return'"):
@@ -252,6 +269,22 @@ def test_a_bad_event_is_refused_and_changes_nothing(monitors, bad, message):
 
 def _durable(school):
     return DurableTimers(VisitProgram.compile(load_pack(school)).program)
+
+
+@needs_durable
+def test_timers_whose_content_hashes_collide_are_both_armed(monkeypatch):
+    """Without an id of its own, durable-rules names a fact by a hash of its content and refuses a
+    different fact whose hash collides as "already there". These two timer facts collide (found by
+    asserting timer facts into one session until one was refused); each now carries its own id."""
+    engine = _durable("tcat")
+    call = [spec.id for spec in engine.program.timers].index("office-check-in-call")
+    monkeypatch.setattr(DurableTimers, "_session", staticmethod(lambda subject: "m0"))
+    params = {"start": 0, **{number.param: 600 for number in VisitProgram.compile(load_pack("tcat")).numbers}}
+    for visit, seq in (("V-69764", 69764), ("V-145720", 145720)):
+        engine.open(visit, params)
+        engine.event(visit, "arrived", 1200, seq)  # the office's call: due 600 s later
+    running = engine.running()
+    assert running[("V-69764", call)] == (0, 69764, 1800) and running[("V-145720", call)] == (0, 145720, 1800)
 
 
 @needs_durable

@@ -12,6 +12,7 @@ fix, where they assumed numbers up to 10**6 and visits accepted any).
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack, parse_visit
-from policyengine import _satisfy
-from policyengine._conditions import LARGEST, evaluate, fact
-from policyengine._decide import available_engines, make_engine
-from policyengine._facts import FACT_FIELDS, INT_DOMAINS, flatten
+from policyengine import facts as _facts
+from policyengine.conditions.form import LARGEST, evaluate, fact
+from policyengine.engines.base import available_engines, make_engine
+from policyengine.facts import FACT_FIELDS, INT_DOMAINS, flatten
 from policyengine._limits import STAFF
-from policyengine._models import DAY_MINUTES, STAFF_ROLES
-from policyengine._pack import compile_pack
-from policyengine._satisfy import always, satisfiable
+from policyengine.models import DAY_MINUTES, STAFF_ROLES
+from policyengine.packs.load import compile_pack
+from policyengine.conditions.satisfy import always, satisfiable
 from tests.packfiles import write_pack
 from tests.properties.search import counterexample
 from tests.visits import visit
@@ -88,7 +89,7 @@ def test_numbers_beyond_the_model_are_bad_input_naming_the_field():
 
 
 def test_a_condition_may_not_compare_with_a_number_beyond_a_billion():
-    from policyengine._conditions import FactTest
+    from policyengine.conditions.form import FactTest
 
     with pytest.raises(ValueError, match="between"):
         FactTest(fact="minutes_waited", le=10**12)
@@ -97,7 +98,7 @@ def test_a_condition_may_not_compare_with_a_number_beyond_a_billion():
 def test_the_property_fails_when_the_proofs_assume_a_narrower_domain_than_visits_have(monkeypatch):
     """As before the fix: the proofs assumed numbers up to 10**6 while visits accepted any. Here the
     proofs are told minutes_waited stops at 1000 while the model accepts 1440."""
-    monkeypatch.setitem(_satisfy.INT_DOMAINS, "minutes_waited", (-1, 1000, frozenset()))
+    monkeypatch.setitem(_facts.FIELDS, "minutes_waited", replace(_facts.FIELDS["minutes_waited"], domain=(-1, 1000, frozenset())))
     strategy = st.tuples(st.tuples(st.just("minutes_waited"), st.sampled_from(["le", "gt"]), st.sampled_from([1000, 999])),
                          visits())
     found = counterexample(domain_problems, strategy, 1000, shrink=False)

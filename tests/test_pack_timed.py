@@ -95,7 +95,7 @@ def test_an_inherited_timed_section_cites_the_pack_it_comes_from(tmp_path):
 
 
 def test_diff_lists_the_timed_rules_that_changed(tmp_path):
-    from policyengine._cli_diff import compare, render
+    from policyengine.cli.diff import compare, render
 
     path = tcat_with(tmp_path, "deadline: {minutes: 10}", "deadline: {minutes: 15}")
     report = compare(load_pack("tcat"), load_pack(path), "tcat", "new")

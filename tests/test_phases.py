@@ -11,10 +11,10 @@ import pytest
 
 from policyengine import InputError, check, merge_patch, parse_visit
 from tests.conftest import ENGINES_HERE
-from policyengine._decide import decide
-from policyengine._facts import flatten
-from policyengine._models import phase_of
-from policyengine._pack import load_pack, parse_pack
+from policyengine._policy import decide
+from policyengine.facts import flatten
+from policyengine.models import phase_of
+from policyengine.packs.load import load_pack, parse_pack
 from policyengine._yaml import from_mapping
 from tests.scenarios import TODAY
 from tests.visits import PREPARED, arrived, visit
@@ -173,7 +173,7 @@ def test_a_kind_whose_phase_or_number_method_breaks_is_named_when_its_pack_loads
 
 
 def test_lint_compares_outcomes_phase_by_phase(tmp_path):
-    from policyengine._lint import lint_file
+    from policyengine.packs.lint import lint_file
 
     base = {"outcome": "blocked", "message": "m", "citation": {"section": "s", "quote": "q"}}
     rules = [

@@ -14,7 +14,7 @@ from typing import Literal, Optional
 import pytest
 
 from policyengine import PluginError, Registry, Rule, check, check_many, hookimpl
-from policyengine import _plugins
+from policyengine.plugins import registry as _plugins
 from tests.conftest import ENGINE_PARAMS
 from tests.scenarios import TODAY
 from tests.test_plugins import BLOCK_LONE, LENGTH_RULE, LONG, Kinds, Packs, VisitLength, pack_data
@@ -83,7 +83,7 @@ def test_a_listener_raising_system_exit_is_a_plugin_error_never_a_decision(engin
 
 
 def test_the_check_command_exits_1_not_0_when_a_listener_raises_system_exit(monkeypatch, capsys, tmp_path):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     monkeypatch.setattr(_plugins, "_default", Registry(plugins=[Packs(pack_data("plugged", BLOCK_LONE)), Exits()],
                                                        entry_points=False))
@@ -198,7 +198,7 @@ def test_a_hook_that_hangs_makes_only_its_plugin_unavailable(release):
 
 
 def test_the_plugin_timeout_option_limits_plugin_calls_from_the_command_line(monkeypatch, capsys, tmp_path, release):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     reg = Registry(plugins=[Packs(pack_data("plugged", BLOCK_LONE)), HangingListener(release)], entry_points=False)
     monkeypatch.setattr(_plugins, "_default", reg)

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import Registry, Visit
-from policyengine._decide import visit_digest
+from policyengine.models import visit_digest
 from tests.visits import ONE_STAFF, visit
 
 DIST = Path(__file__).parent / "plugin_dist"

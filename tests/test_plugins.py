@@ -34,8 +34,9 @@ from policyengine import (
     load_pack,
     merge_patch,
 )
-from policyengine import _plugins, hookspecs
-from policyengine._decide import visit_digest
+from policyengine.plugins import registry as _plugins
+from policyengine.plugins import hookspecs
+from policyengine.models import visit_digest
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
 from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
@@ -207,7 +208,7 @@ def test_hook_policyengine_rule_kinds_parameters_are_validated_like_built_ins(tm
 
 
 def test_a_plugin_kind_is_in_the_pack_schema():
-    from policyengine._cli_schema import schema
+    from policyengine.cli.schema import schema
 
     assert "visit_length" in json.dumps(schema("pack", registry(Kinds(VisitLength))))
     assert "visit_length" not in json.dumps(schema("pack", registry()))
@@ -547,7 +548,7 @@ def test_hook_policyengine_visit_facts_adds_facts_that_a_plugin_kind_and_the_con
 
 
 def test_hook_policyengine_visit_facts_values_are_checked_like_built_in_facts(tmp_path, monkeypatch):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     monkeypatch.setattr(_plugins, "_default", facts_registry())
     visit_file = tmp_path / "visit.yaml"
@@ -609,7 +610,7 @@ def test_hook_policyengine_visit_facts_one_name_has_one_meaning_in_a_program():
 
 
 def test_the_facts_command_lists_the_facts_plugins_add(monkeypatch, capsys):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     monkeypatch.setattr(_plugins, "_default", facts_registry())
     assert main(["facts"]) == 0
@@ -804,7 +805,7 @@ def test_an_installed_plugin_that_fails_to_import_is_named(installed):
 
 
 def test_plugins_lists_what_each_plugin_provides_and_from_where(tmp_path):
-    from policyengine._cli_plugins import plugins_data, render_plugins
+    from policyengine.cli.plugins import plugins_data, render_plugins
 
     reg = Registry(entry_points=False)
     reg.register(Kinds(VisitLength), name="lengths")
@@ -836,7 +837,7 @@ def test_plugins_lists_what_each_plugin_provides_and_from_where(tmp_path):
 
 
 def test_plugins_command_lists_a_broken_plugin_and_why_and_exits_1(monkeypatch, capsys):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     monkeypatch.setattr(_plugins, "_default", registry(Raising()))
     assert main(["plugins"]) == 1
@@ -852,7 +853,7 @@ def test_plugins_command_lists_a_broken_plugin_and_why_and_exits_1(monkeypatch, 
 
 
 def test_check_command_names_a_broken_listener_and_exits_1(monkeypatch, capsys, tmp_path):
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     monkeypatch.setattr(_plugins, "_default", registry(Packs(pack_data("plugged", BLOCK_LONE)), RaisingListener()))
     visit_file = tmp_path / "visit.json"
@@ -896,7 +897,7 @@ def test_the_hooks_are_exactly_the_documented_ones():
 
 def test_lint_without_files_covers_plugin_packs_given_as_data(monkeypatch, capsys):
     from policyengine import rules
-    from policyengine._cli import main
+    from policyengine.cli.main import main
 
     never = dict(BLOCK_LONE, id="never", kind="condition", when={"fact": "staff_count", "lt": 0})
     reg = Registry(plugins=[rules, Packs(pack_data("plugged", BLOCK_LONE, never))], entry_points=False, builtins=False)
@@ -935,7 +936,7 @@ def test_two_classes_for_one_kind_name_in_two_registries_never_share_a_compiled_
     ],
 )
 def test_a_pack_files_id_is_read_from_its_id_line(tmp_path, first_lines, expected):
-    from policyengine._pack import peek_pack_id
+    from policyengine.plugins.registry import peek_pack_id
 
     f = tmp_path / "p.yaml"
     f.write_text(first_lines + ("school: S\n" if not first_lines.startswith("{") else ""))
@@ -944,7 +945,7 @@ def test_a_pack_files_id_is_read_from_its_id_line(tmp_path, first_lines, expecte
 
 def test_a_pack_whose_id_was_misread_is_refused_when_loaded(tmp_path, monkeypatch):
     """The id line is a shortcut; loading checks the real id, so a misread can never swap packs."""
-    import policyengine._pack as pack_module
+    import policyengine.plugins.registry as pack_module
 
     f = write(tmp_path / "p.yaml", (Path(__file__).parent / "lint" / "valid.yaml").read_text())
     (tmp_path / "sources" / "source.txt").write_text((Path(__file__).parent / "lint" / "source.txt").read_text())
@@ -957,8 +958,8 @@ def test_a_pack_whose_id_was_misread_is_refused_when_loaded(tmp_path, monkeypatc
 
 
 def test_a_pack_given_as_data_finds_its_policy_text_in_the_plugin_s_folder_for_the_report_too():
-    from policyengine._cli_report import render_report
-    from policyengine._pack_checks import source_path
+    from policyengine.cli.report import render_report
+    from policyengine.packs.checks import source_path
 
     pack = load_pack("plugged", registry=registry(Kinds(VisitLength), Packs(pack_data())))
     assert source_path(pack, pack._loaded) == PLUGGED_TEXT  # tests/sources/, beside this plugin's module

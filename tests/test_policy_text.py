@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policyengine._policy_text import blocks, coverage, locate
-from policyengine._pack import load_pack
-from policyengine._pack_checks import source_path
+from policyengine.packs.text import blocks, coverage, locate
+from policyengine.packs.load import load_pack
+from policyengine.packs.checks import source_path
 from policyengine._yaml import read_text
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import pytest
 
 from policyengine import InputError, Registry, check, load_pack, pack_model
-from policyengine._pack_checks import source_path
+from policyengine.packs.checks import source_path
 from policyengine._validation import validate
 from policyengine._yaml import load_file
 from tests import strategies as S

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from policyengine import available_packs
-from policyengine._cli import build_parser
-from policyengine._cli_table import END, START, behaviour_table, with_table
-from policyengine._pack import parse_pack
-from policyengine._plugins import Registry
+from policyengine.cli.main import build_parser
+from policyengine.cli.table import END, START, behaviour_table, with_table
+from policyengine.packs.load import parse_pack
+from policyengine.plugins.registry import Registry
 from policyengine._yaml import from_mapping
 from tests.conftest import ENGINES_HERE
 
@@ -108,7 +108,7 @@ def test_extending_a_trust_pack_example_is_what_lint_and_show_say(tmp_path, caps
     import json
 
     from policyengine import check
-    from policyengine._cli import main
+    from policyengine.cli.main import main
     from policyengine._patch import merge_patch
     from tests.visits import PREPARED
 
@@ -155,7 +155,8 @@ def test_phase_examples_print_what_the_readme_shows():
 
 
 def test_phases_yaml_example_is_a_rule_that_does_what_the_readme_says():
-    from policyengine._decide import decide, parse_visit
+    from policyengine._policy import decide
+    from policyengine._visits import parse_visit
     from tests.scenarios import TODAY
     from tests.visits import arrived, visit
 
@@ -173,3 +174,30 @@ def test_phases_yaml_example_is_a_rule_that_does_what_the_readme_says():
     assert outcome(visit(animals)) == "permitted"
     assert outcome(visit(animals, {"on_arrival": {}})) == "conditional"
     assert outcome(arrived() | animals) == "blocked"
+
+
+def test_how_it_works_example_prints_what_its_comments_say(capsys):
+    (code,) = blocks(section("How it works"), "python")
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["conditional", "['conditional', 'blocked']"]
+    assert f"# {printed[0]}:" in code and f"# {printed[1]}" in code
+
+
+def test_how_it_works_draws_modules_that_exist():
+    """Every module and package the layer picture names is where it says (it is not left behind by
+    a move), and every subpackage of policyengine is in the picture."""
+    (picture,) = blocks(section("How it works"), "text")
+    package = ROOT / "policyengine"
+    layer, named = "", set()
+    for line in picture.splitlines():
+        if line and not line[0].isspace():
+            first = line.split()[0]
+            layer = first if first.endswith("/") else ""
+        for name in re.findall(r"[\w/]+\.py|\b\w+/", line):
+            path = package / name if "/" in name or (package / name).exists() else package / layer / name
+            assert path.exists(), f"the README's layer picture names {name}, which is not at {path}"
+            named.add(path.relative_to(package).parts[0])
+    subpackages = {p.name for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert subpackages <= named, subpackages - named
+

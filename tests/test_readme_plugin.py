@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, Registry, check, load_pack
-from policyengine._decide import visit_digest
-from policyengine._plugins import DISTRIBUTION, ENTRY_POINT_GROUP, HOOKS
+from policyengine.models import visit_digest
+from policyengine.plugins.registry import DISTRIBUTION, ENTRY_POINT_GROUP, HOOKS
 from policyengine import Visit
 from tests.scenarios import TODAY
 from tests.test_plugin_dist import Env, _site_dirs

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from policyengine import check
 from policyengine import combined_remedy, merge_patch
-from policyengine._cli_check import render_text
-from policyengine._decide import decide, parse_visit
-from policyengine._models import FINAL_NOTE
-from policyengine._pack import parse_pack
+from policyengine.cli.check import render_text
+from policyengine._policy import decide
+from policyengine._visits import parse_visit
+from policyengine.models import FINAL_NOTE
+from policyengine.packs.load import parse_pack
 from policyengine._patch import merge_diff
 from policyengine._yaml import from_mapping
 from tests.scenarios import TODAY

@@ -10,7 +10,7 @@ import pytest
 
 from policyengine import available_packs
 from policyengine._builtin_packs import schools_dir
-from policyengine._cli_schema import render
+from policyengine.cli.schema import render
 from policyengine._yaml import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,7 @@ def test_no_schema_relies_on_the_openapi_discriminator():
 
 def test_the_pack_and_visit_schemas_include_the_installed_plugins_kinds_and_facts():
     from policyengine import Registry
-    from policyengine._cli_schema import schema
+    from policyengine.cli.schema import schema
     from tests.test_plugins import DEVICE, Facts, Kinds, LoneWorker
 
     reg = Registry(plugins=[Kinds(LoneWorker), Facts(DEVICE)], entry_points=False)

@@ -67,10 +67,10 @@ def test_eight_threads_decide_exactly_as_one_thread():
 RUNAWAY = textwrap.dedent(
     """
     import json
-    import policyengine._engine_durable as eng
+    import policyengine.engines.durable as eng
     from policyengine import DecisionError, load_pack, parse_visit
-    from policyengine._pack import compile_pack
-    from policyengine._facts import flatten
+    from policyengine.packs.load import compile_pack
+    from policyengine.facts import flatten
     from tests.test_batch import KINDS
     from tests.visits import visit
 
@@ -105,15 +105,15 @@ def test_a_runaway_rule_is_stopped_and_fails_closed():
 @requires_durable
 def test_a_broken_engine_is_replaced_by_the_cache():
     from policyengine import check, load_pack
-    from policyengine._decide import _engines
+    from policyengine._policy import policy
     from tests.scenarios import TODAY
     from tests.test_batch import KINDS
     from tests.visits import visit
 
-    first = _engines.get(load_pack(KINDS), "durable")
+    first = policy(load_pack(KINDS), engine="durable").engine
     first.broken = True
     try:
-        second = _engines.get(load_pack(KINDS), "durable")
+        second = policy(load_pack(KINDS), engine="durable").engine
         assert second is not first and not second.broken
         assert check(visit(), school=KINDS, today=TODAY) == check(visit(), school=KINDS, engine="python", today=TODAY)
     finally:

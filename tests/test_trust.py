@@ -20,8 +20,8 @@ from typing import Literal, Optional
 import pytest
 
 from policyengine import InputError, PluginError, Registry, Rule, check, hookimpl, load_pack
-from policyengine import _plugins
-from policyengine._cli import main
+from policyengine.plugins import registry as _plugins
+from policyengine.cli.main import main
 from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, PREPARED, visit
@@ -309,7 +309,7 @@ def test_14_5_a_listener_that_declares_only_decision_is_called(engine):
 def test_14_6_every_hook_is_typed_with_a_param_per_argument_and_an_example():
     import inspect
 
-    from policyengine import hookspecs
+    from policyengine.plugins import hookspecs
 
     for hook in _plugins.HOOKS:
         spec = getattr(hookspecs, hook)
@@ -387,7 +387,7 @@ def test_14_7_the_distribution_has_a_name_of_its_own_and_plugins_depend_on_it():
 def test_14_8_outcome_deny_in_a_pairing_rule_is_reported_against_the_pairing_kind():
     import jsonschema
 
-    from policyengine._cli_schema import schema
+    from policyengine.cli.schema import schema
     from policyengine._yaml import load_file
 
     data = load_file(SCHOOLS / "tcat.yaml").data

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from policyengine import check, load_pack
-from policyengine._pack import compile_pack
-from policyengine._witness import PREPARED, changed_rules, differences
+from policyengine.packs.load import compile_pack
+from policyengine.packs.witness import PREPARED, changed_rules, differences
 from tests.conftest import ENGINES_HERE
 from tests.scenarios import tcat_with_a_shorter_wait
 

@@ -12,10 +12,12 @@ import dataclasses
 
 import pytest
 
-from policyengine import _conditions, _facts
-from policyengine._conditions import OPS, Compare, all_of, any_of, fact, plain
-from policyengine._facts import FIELDS, UNKNOWN, FactField, enum_values
-from policyengine._pack import load_pack
+from policyengine.conditions import form as _conditions
+
+from policyengine import facts as _facts
+from policyengine.conditions.form import OPS, Compare, all_of, any_of, fact, plain
+from policyengine.facts import FIELDS, UNKNOWN, FactField, enum_values
+from policyengine.packs.load import load_pack
 
 from tests.fixtures import broken_words
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from policyengine import _witness, merge_patch
+from policyengine import merge_patch
+
+from policyengine.packs import witness as _witness
 
 #: A fully prepared, paired, authorised, daytime repeat visit with no animals: every built-in pack
 #: must permit it (the witness search builds on it too).

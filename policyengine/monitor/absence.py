@@ -23,13 +23,14 @@ from typing import Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .._errors import InputError, Problem
-from .._models import Citation
-from .._pack import PackBase, load_pack
+from ..models import Citation
+from ..packs.load import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
 from .calendar import SchoolCalendar
-from .model import CalendarDate
-from .monitor import _citation, default_engine, make_engine, timed_document
+from ..engines.base import default_engine
+from ..packs.timed import CalendarDate
+from .monitor import _citation, make_engine, timed_document
 from .timers import BEYOND, Program, StepSpec, Timeline, TimerSpec
 
 START, END = "~start", "~end"
@@ -182,7 +183,8 @@ class AbsenceTriggers:
                     fired += timeline.advance(day.toordinal())
                     timeline.event(subject, name, day.toordinal(), seq)
                 fired += timeline.advance(BEYOND)
-                beyond = [self.program.timers[i].id for (s, i), (_, _, d) in self._engine.running().items() if s == subject and d >= BEYOND]
+                # In the pack's order, whichever order the engine lists its timers in.
+                beyond = [self.program.timers[i].id for (s, i), (_, _, d) in sorted(self._engine.running().items()) if s == subject and d >= BEYOND]
             finally:
                 self._engine.close(subject)
                 timeline.forget(subject)

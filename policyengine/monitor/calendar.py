@@ -18,7 +18,7 @@ import holidays
 from .._errors import InputError, Problem
 from .._validation import validate
 from .._yaml import load_file
-from .model import CalendarSpec
+from ..packs.timed import CalendarSpec
 
 
 class SchoolCalendar:

@@ -3,15 +3,19 @@ joining events with that state decide what each event arms or disarms and whethe
 
 Facts, in a fixed set of sessions (a subject's session is chosen by a hash of its name):
 
-* ``p``: a subject's params (``v`` its name, then its times and lengths);
 * ``T``: an armed timer (``v``, ``i`` the timer, ``k`` the step, ``g`` the generation: the number of
   the event that armed it, ``d`` its deadline);
-* ``e``: an event (``v``, ``e`` its name, ``a`` its time, ``n`` its number), asserted, then retracted
-  once every rule it matched has fired.
+* ``e``: an event (``v``, ``e`` its name, ``a`` its time, ``n`` its number, and the subject's 0/1
+  flags that say which timers apply to it), asserted, then retracted once every rule it matched has
+  fired.
+
+A subject's params (its times and lengths, fixed when it opens) are inputs, not state: they stay in
+a Python dictionary, and the actions read them to compute deadlines. durable-rules holds what events
+change, the armed timers, and its rules decide every change.
 
 Rules, for each timer ``i``: *disarm* (an event that meets, ends or restarts it, joined with its
-``T`` fact, retracts the fact), *arm* (an event that starts or restarts it, joined with the
-subject's ``p`` and with no ``T`` for it, asserts one), and *deadline* (a deadline event joined with
+``T`` fact, retracts the fact), *arm* (an event that starts or restarts it, for which the timer
+applies, with no ``T`` for it, asserts one), and *deadline* (a deadline event joined with
 the ``T`` of the same timer, step and generation: the step fires, and the next is armed); a
 deadline event that matches no ``T`` is stale, and a rule says so. A restart is a disarm followed
 by an arm; the disarm rule skips the timer the same event armed (``g`` is the event's number), so
@@ -30,7 +34,10 @@ The durable-rules hazards (``shared/notes/durable-rules.md``) and how each is me
 * global C state: every call holds the process-wide engine lock the decision engine uses.
 
 Driving the loop natively also drops durable-rules' per-action Python overhead (a ``Closure``, a
-state round trip through JSON), which was two thirds of the cost of an event.
+state round trip through JSON), which was two thirds of the cost of an event. What is left is
+durable-rules' own cost per call (``benchmarks/monitor_bench.py`` measures a bare ``post`` as a
+floor): so an event makes as few calls as it can, and the calls that cannot start an action (see
+``_drive``) do not ask for one.
 """
 
 from __future__ import annotations
@@ -39,9 +46,10 @@ import itertools
 import json
 import zlib
 from json.encoder import encode_basestring as _string
+from json.scanner import make_scanner
 from typing import Optional
 
-from .._engine_durable import ENGINE_LOCK
+from ..engines.durable import ENGINE_LOCK
 from .._errors import DecisionError
 from .timers import Armed, Fired, TimerEngine, first_due, next_due
 
@@ -60,17 +68,16 @@ _NOT_STATE = {"$nex": {"$s": 1}}
 _CLOSE = "~close"
 _SESSION_NAMES = tuple(f"m{n}" for n in range(SESSIONS))
 _names = itertools.count(1)
+#: json.loads without its Python layers (a third of the cost of decoding an action's facts).
+_scan = make_scanner(json.JSONDecoder())
 
 
 def _timer(sid: str, subject: str, index: int, step: int, gen: int, due: int) -> str:
     """A ``T`` fact as JSON. Facts are written from templates: json.dumps was a third of the cost of
-    an event. durable-rules knows a fact by its fields, whatever their order."""
-    return f'{{"sid":"{sid}","t":"T","v":{_string(subject)},"i":{index},"k":{step},"g":{gen},"d":{due}}}'
-
-
-def _flat(fact: dict) -> str:
-    """A flat fact of whole numbers and text as JSON (the keys are this module's own)."""
-    return "{" + ",".join(f'"{k}":{v}' if type(v) is int else f'"{k}":{_string(v)}' for k, v in fact.items()) + "}"
+    an event. Every fact and event carries its own ``id``, unique among those live in its session
+    (a timer's: the event that armed it, the timer and the step): without one, durable-rules names
+    it by a hash of its content and refuses a different fact whose hash collides as already there."""
+    return f'{{"sid":"{sid}","id":"T{gen}.{index}.{step}","t":"T","v":{_string(subject)},"i":{index},"k":{step},"g":{gen},"d":{due}}}'
 
 
 def _one_of(field: str, values) -> dict:
@@ -88,8 +95,20 @@ class DurableTimers(TimerEngine):
             raise DecisionError(f"the durable engine is unavailable on this Python: {IMPORT_ERROR}")
         super().__init__(program, after)
         self.broken = False
-        #: Each open subject's ``p`` fact, as asserted (to retract it when it changes or closes).
-        self._params: dict[str, str] = {}
+        #: Each open subject's params (inputs: its times and lengths).
+        self._params: dict[str, dict[str, int]] = {}
+        #: The params that say whether a timer applies (0 or 1), carried on each event fact.
+        self._flags = tuple(sorted({spec.applies for spec in program.timers if spec.applies is not None}))
+        #: Each open subject's session and flags, as the head of its event facts' JSON.
+        self._heads: dict[str, str] = {}
+        #: Events that disarm every timer and arm none (``returned``, in every built-in pack), and the
+        #: subjects whose latest event was one: they hold no ``T``, so closing them asks nothing of
+        #: durable-rules.
+        self._clears = frozenset(
+            name for name in program.by_event
+            if all(spec.disarms_on(name) and not spec.arms_on(name) for spec in program.timers)
+        )
+        self._cleared: set[str] = set()
         self._armed: list[Armed] = []
         self._fired: list[Fired] = []
         #: Timers armed by the actions of one call, asserted once its actions have all run: asserting
@@ -104,13 +123,12 @@ class DurableTimers(TimerEngine):
             arming = spec.arm | spec.rearm
             disarming = spec.disarm | spec.rearm
             if arming:
-                subject = [_NOT_STATE, {"t": "p"}, {"v": {"e": "v"}}]
+                event = [_NOT_STATE, {"t": "e"}, _one_of("e", arming)]
                 if spec.applies is not None:
-                    subject.append({spec.applies: 1})
+                    event.append({spec.applies: 1})
                 definition[f"arm{index}"] = {
                     "all": [
-                        {"e": {"$and": [_NOT_STATE, {"t": "e"}, _one_of("e", arming)]}},
-                        {"p": {"$and": subject}},
+                        {"e": {"$and": event}},
                         {"x$not": {"$and": [{"t": "T"}, {"v": {"e": "v"}}, {"i": index}]}},
                     ]
                 }
@@ -127,7 +145,6 @@ class DurableTimers(TimerEngine):
                 "all": [
                     {"d": {"$and": [_NOT_STATE, {"t": "d"}, {"i": index}]}},
                     {"x": {"$and": [_NOT_STATE, {"t": "T"}, {"v": {"d": "v"}}, {"i": index}, {"g": {"d": "g"}}, {"k": {"d": "k"}}]}},
-                    {"p": {"$and": [_NOT_STATE, {"t": "p"}, {"v": {"d": "v"}}]}},
                 ]
             }
             self._actions[f"due{index}"] = self._due(index)
@@ -156,8 +173,8 @@ class DurableTimers(TimerEngine):
         after = self.after
 
         def action(m: dict) -> None:
-            event, params = m["e"], m["p"]
-            due = first_due(spec, params, event["a"], after)
+            event = m["e"]
+            due = first_due(spec, self._params[event["v"]], event["a"], after)
             self._later.append(_timer(event["sid"], event["v"], index, 0, event["n"], due))
             self._armed.append(Armed(due, event["v"], index, 0, event["n"]))
 
@@ -171,7 +188,8 @@ class DurableTimers(TimerEngine):
         after = self.after
 
         def action(m: dict) -> None:
-            timer, params = m["x"], m["p"]
+            timer = m["x"]
+            params = self._params[timer["v"]]
             self._verdicts += 1
             self._fired.append(Fired(timer["v"], index, timer["k"], timer["d"]))
             self._retract(timer)
@@ -198,16 +216,24 @@ class DurableTimers(TimerEngine):
             raise DecisionError(f"durable-rules refused to {what} {fact!r} (result {result[0]})")
         return result[1]
 
-    def _drive(self, call, payload: str, what: str) -> None:
-        """Make one call into durable-rules and run every action it starts, then assert the timers
-        those actions armed. Called with the engine lock held. An exception in an action abandons
-        it, marks the engine broken and propagates."""
+    def _drive(self, call, payload: str, what: str, retract: bool = False) -> None:
+        """Make one call into durable-rules and run every action it starts, retract the fact again
+        if asked (an event), then assert the timers those actions armed. Called with the engine lock
+        held. An exception in an action abandons it, marks the engine broken and propagates.
+
+        Neither the retraction nor the timers can start an action, so neither asks for one (each
+        ask is a call into durable-rules): no rule negates an event, and every rule that takes a
+        ``T`` joins it with an event (``e``) or a deadline (``d``), of which none is left by then
+        (the event is retracted, a deadline consumed by the rule that took it)."""
         if self.broken:
             raise DecisionError("this durable-rules timer engine was abandoned after an error; rebuild it")
         try:
             self._run(call, payload, what)
-            while self._later:
-                self._run(_native.assert_fact, self._later.pop(0), "assert")
+            if retract:
+                self._check(_native.retract_fact(self._handle, payload), "retract", payload)
+            later, self._later = self._later, []
+            for fact in later:
+                self._check(_native.assert_fact(self._handle, fact), "assert", fact)
         except BaseException as exc:
             self.broken = True
             self._later.clear()
@@ -223,7 +249,7 @@ class DurableTimers(TimerEngine):
         if started:
             started = started[1]
         while started:
-            for name, matched in json.loads(started).items():
+            for name, matched in _scan(started, 0)[0].items():
                 break
             try:
                 self._actions[name](matched)
@@ -239,35 +265,32 @@ class DurableTimers(TimerEngine):
     # -- the engine contract -------------------------------------------------------------------------
 
     def open(self, subject: str, params: dict[str, int]) -> None:
-        fact = _flat({"sid": self._session(subject), "t": "p", "v": subject, **params})
-        if self.program.timers:  # else no rule would take the fact, and durable-rules refuses it
-            with ENGINE_LOCK:
-                self._drive(_native.assert_fact, fact, "assert")
-        self._params[subject] = fact
+        self.update(subject, params)
 
     def update(self, subject: str, params: dict[str, int]) -> None:
-        old = self._params[subject]
-        fact = _flat({"sid": self._session(subject), "t": "p", "v": subject, **params})
-        if self.program.timers:
-            with ENGINE_LOCK:
-                self._drive(_native.retract_fact, old, "retract")
-                self._drive(_native.assert_fact, fact, "assert")
-        self._params[subject] = fact
+        head = f'{{"sid":"{self._session(subject)}","t":"e","v":{_string(subject)},'
+        head += "".join(f'"{flag}":{int(params.get(flag) == 1)},' for flag in self._flags)
+        self._params[subject] = dict(params)
+        self._heads[subject] = head
 
     def event(self, subject: str, name: str, at: int, seq: int) -> list[Armed]:
         if not self.program.concerns(name):
             return []
-        fact = f'{{"sid":"{self._session(subject)}","t":"e","v":{_string(subject)},"e":"{name}","a":{at},"n":{seq}}}'
+        fact = f'{self._heads[subject]}"id":"e{seq}{name}","e":"{name}","a":{at},"n":{seq}}}'
         with ENGINE_LOCK:
             self._armed = []
-            self._drive(_native.assert_fact, fact, "assert")
-            self._drive(_native.retract_fact, fact, "retract")
-            return self._armed
+            self._drive(_native.assert_fact, fact, "assert", retract=True)
+        if name in self._clears:
+            self._cleared.add(subject)
+        else:
+            self._cleared.discard(subject)
+        return self._armed
 
     def deadline(self, entry: Armed) -> tuple[Optional[Fired], Optional[Armed]]:
+        number = next(self._numbers)
         message = (
-            f'{{"sid":"{self._session(entry.subject)}","t":"d","v":{_string(entry.subject)},"i":{entry.timer},'
-            f'"k":{entry.step},"g":{entry.gen},"n":{next(self._numbers)}}}'
+            f'{{"sid":"{self._session(entry.subject)}","id":"d{number}","t":"d","v":{_string(entry.subject)},"i":{entry.timer},'
+            f'"k":{entry.step},"g":{entry.gen},"n":{number}}}'
         )
         with ENGINE_LOCK:
             self._armed, self._fired = [], []
@@ -280,14 +303,16 @@ class DurableTimers(TimerEngine):
             return fired, (self._armed[0] if self._armed else None)
 
     def close(self, subject: str) -> None:
-        params = self._params.pop(subject, None)
-        if params is None or not self.program.timers:
+        if self._params.pop(subject, None) is None or not self.program.timers:
             return
-        fact = f'{{"sid":"{self._session(subject)}","t":"e","v":{_string(subject)},"e":"{_CLOSE}","a":0,"n":{-next(self._numbers)}}}'
+        head = self._heads.pop(subject)
+        if subject in self._cleared:
+            self._cleared.discard(subject)
+            return
+        number = next(self._numbers)
+        fact = f'{head}"id":"c{number}","e":"{_CLOSE}","a":0,"n":{-number}}}'
         with ENGINE_LOCK:
-            self._drive(_native.assert_fact, fact, "assert")
-            self._drive(_native.retract_fact, fact, "retract")
-            self._drive(_native.retract_fact, params, "retract")
+            self._drive(_native.assert_fact, fact, "assert", retract=True)
 
     def running(self) -> dict[tuple[str, int], tuple[int, int, int]]:
         found: dict[tuple[str, int], tuple[int, int, int]] = {}

@@ -17,16 +17,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-from .._decide import parse_visit
+from .._visits import parse_visit
+from ..engines.base import default_engine
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
-from .._models import Citation, Visit
-from .._pack import PackBase, load_pack
+from ..models import Citation, Visit
+from ..packs.load import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
 from . import engine_durable
 from .engine_python import PythonTimers
 from .events import Action, Event, Parsed, format_time, parse_time
-from .model import VisitTimer
+from ..packs.timed import VisitTimer
 from .timers import Fired, Program, StepSpec, Timeline, TimerEngine, TimerSpec
 
 #: Internal event: the expected return changed (a check-in agreed a new time).
@@ -45,7 +46,7 @@ def timed_document(pack, registry=None) -> str:
 
 
 def _citation(spec, document: str) -> Citation:
-    return Citation(document=spec.citation.document or document, section=spec.citation.section, quote=spec.citation.quote)
+    return Citation.of(spec.citation, document)
 
 
 @dataclass(frozen=True)
@@ -182,12 +183,6 @@ def _simple(event: dict) -> Optional[Parsed]:
     except ValueError:
         return None
     return Parsed(visit, kind, seconds)
-
-
-def default_engine() -> str:
-    """``"durable"`` where durable-rules runs, else ``"python"`` (durable-rules does not import on
-    Python 3.13)."""
-    return "durable" if engine_durable.IMPORT_ERROR is None else "python"
 
 
 def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
@@ -386,7 +381,14 @@ class Monitor:
         else:
             watched = self._visits[name]
         self._timeline.event(name, event.event, event.at, seq)
-        if event.event == "check_in" and event.expected_return is not None and "ret" in watched.params:
+        # Only a new return time restarts the return deadline: repeating the agreed one is not a
+        # new agreement, and restarting would repeat the escalation's steps already taken.
+        if (
+            event.event == "check_in"
+            and event.expected_return is not None
+            and "ret" in watched.params
+            and event.expected_return != watched.params["ret"]
+        ):
             watched.params = dict(watched.params, ret=event.expected_return)
             engine.update(name, watched.params)
             self._timeline.event(name, REPLANNED, event.at, seq)

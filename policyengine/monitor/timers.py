@@ -20,7 +20,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Optional
 
-from .._models import Citation
+from ..models import Citation
 
 #: A deadline past the end of a school calendar (absence triggers only).
 BEYOND = 2**53

@@ -1,11 +1,14 @@
-"""The built-in rule kinds, one module each.
+"""The built-in rule kinds, one module each, and the list of them.
 
-They register through the same ``policyengine_rule_kinds`` hook a plugin uses.
+A built-in kind is its module here and its line in :data:`BUILTIN_KINDS`. The modules import only
+from :mod:`policyengine.kinds`, as a plugin's kinds do, and the kinds register through the same
+``policyengine_rule_kinds`` hook a plugin uses.
 """
 
 from __future__ import annotations
 
-from .._plugins import hookimpl
+from .._rule import builtin_kinds  # the one thing a plugin cannot do: be built in
+from ..kinds import hookimpl
 from .animals import Animals
 from .authorisation import Authorisation
 from .condition import GenericCondition
@@ -18,7 +21,7 @@ from .staffing import Staffing
 from .time_window import TimeWindow
 from .wait_limit import WaitLimit
 
-BUILTIN_KINDS = (
+BUILTIN_KINDS = builtin_kinds(
     TimeWindow,
     Pairing,
     Staffing,

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from .._conditions import Condition, all_of, fact
-from .._facts import Clock
-from .._models import phase_of_data
-from .._rule import Rule, on_arrival
+from ..kinds import Clock, Condition, Rule, all_of, fact, on_arrival, phase_of_data
 
 
 class Animals(Rule):

@@ -6,10 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from .._conditions import Condition, all_of, fact
-from .._facts import Clock
-from .._models import Approver
-from .._rule import Rule, add_approval
+from ..kinds import Approver, Clock, Condition, Rule, add_approval, all_of, fact
 
 
 class Authorisation(Rule):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .._conditions import Condition, ConditionSpec
-from .._facts import Clock
-from .._rule import Rule
+from ..kinds import Clock, Condition, ConditionSpec, Rule
 
 
 class GenericCondition(Rule):

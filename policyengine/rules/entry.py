@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from .._conditions import Condition, all_of, any_of, fact
-from .._facts import Clock
-from .._rule import Rule, on_arrival
+from ..kinds import Clock, Condition, Rule, all_of, any_of, fact, on_arrival
 
 _INSIDE = ("meeting_room", "ne", "doorstep")
 #: The checks about going in: while staff are still at the door (no room yet) they say what must be

@@ -6,10 +6,19 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from .._conditions import FALSE, Condition, all_of, any_of, fact, negate
-from .._facts import Clock
-from .._models import Approver
-from .._rule import Rule, add_approval, on_arrival
+from ..kinds import (
+    FALSE,
+    Approver,
+    Clock,
+    Condition,
+    Rule,
+    add_approval,
+    all_of,
+    any_of,
+    fact,
+    negate,
+    on_arrival,
+)
 
 
 class Household(Rule):

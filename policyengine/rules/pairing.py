@@ -6,11 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictInt
 
-from .._conditions import FALSE, Condition, all_of, fact, negate
-from .._facts import Clock
-from .._models import Approver
-from .._numbers import staff_words
-from .._rule import Rule
+from ..kinds import FALSE, Approver, Clock, Condition, Rule, all_of, fact, negate, staff_words
 
 
 class Pairing(Rule):

@@ -6,10 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictInt
 
-from .._conditions import Condition, any_of, fact
-from .._facts import Clock
-from .._numbers import number_words
-from .._rule import Rule, set_all_staff
+from ..kinds import Clock, Condition, Rule, any_of, fact, number_words, set_all_staff
 
 
 class Preparation(Rule):

@@ -6,10 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field
 
-from .._conditions import Condition, all_of, any_of, fact
-from .._facts import Clock
-from .._models import MeetingRoom
-from .._rule import Rule, on_arrival
+from ..kinds import Clock, Condition, MeetingRoom, Rule, all_of, any_of, fact, on_arrival
 
 
 class Rooms(Rule):

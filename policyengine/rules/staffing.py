@@ -6,10 +6,18 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from .._conditions import Condition, any_of, fact
-from .._facts import Clock
-from .._models import DBS_LEVELS, STAFF_ROLES, Dbs, StaffRole
-from .._rule import Rule, set_all_staff
+from ..kinds import (
+    DBS_LEVELS,
+    STAFF_ROLES,
+    Clock,
+    Condition,
+    Dbs,
+    Rule,
+    StaffRole,
+    any_of,
+    fact,
+    set_all_staff,
+)
 
 
 class Staffing(Rule):

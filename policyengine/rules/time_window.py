@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 from typing import Literal, Optional
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
-from .._conditions import FALSE, Condition, all_of, any_of, fact, negate
-from .._facts import Clock, _is_bank_holiday
-from .._models import Approver
-from .._numbers import time_words
-from .._rule import ClockTime, Rule, add_approval, to_minutes
+from ..kinds import (
+    FALSE,
+    Approver,
+    Clock,
+    ClockTime,
+    Condition,
+    Rule,
+    add_approval,
+    all_of,
+    any_of,
+    fact,
+    negate,
+    next_working_day,
+    time_words,
+    to_minutes,
+)
 
 
 #: Starts before 06:00 are night visits: later than any cut-off, and evening visits.
@@ -107,26 +117,25 @@ class TimeWindow(Rule):
     def quoted_numbers(self) -> list[tuple[str, str]]:
         return [(self.time, time_words(self.time))] if self.time else []
 
-    def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
-        if self.remedy is None and clock is not None:
+    def suggest_remedy(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+        if clock is not None:
             another_time = self.prefer == "another_time" and visit.get("urgency") != "emergency"
             if not self._has_exception() or another_time:
                 moved = self.reschedule(visit, clock)
                 if moved is not None or not self._has_exception():
                     return moved
-        return super().remedy_for(visit, clock)
+        return self.exception_met(visit)
 
     def reschedule(self, visit: dict, clock: Clock) -> Optional[dict]:
         """A new start (and length, when the length is unknown or does not fit) inside the window;
         None when no time of day is (a cut-off before 06:00: night starts count as after it)."""
-        zone = ZoneInfo(clock.timezone)
-        local = datetime.fromisoformat(visit["start"]).astimezone(zone)
+        local = clock.local(datetime.fromisoformat(visit["start"]))
         start = local.hour * 60 + local.minute
         length = visit.get("duration_minutes")
         patch: dict = {}
         if self.when in ("outside_school_day", "outside_office_hours"):
             opens, closes = clock.school_day if self.when == "outside_school_day" else clock.office_hours
-            day = _working_day_from(local.date())
+            day = next_working_day(local.date())
             at = start if opens <= start < closes else opens
             if not length or at + length > closes:
                 patch["duration_minutes"] = closes - at
@@ -146,13 +155,14 @@ class TimeWindow(Rule):
                 at = choices[0]
             if self.when == "evening" and (not length or at + length > latest + 1):
                 patch["duration_minutes"] = latest + 1 - at
-        moved = datetime.combine(day, time(at // 60, at % 60), tzinfo=zone)
-        if moved.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != moved.replace(tzinfo=None):
+        moved = clock.at(day, at)
+        if moved is None:
             return None  # inside a clock change's gap
         patch["start"] = moved.isoformat()
         return patch
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def exception_met(self, visit: dict) -> Optional[dict]:
+        """A patch meeting the window's exceptions (None when it has none)."""
         if not self._has_exception():
             return None
         patch: dict = {}
@@ -170,10 +180,3 @@ class TimeWindow(Rule):
         if ooh:
             patch["out_of_hours"] = ooh
         return patch or None
-
-
-def _working_day_from(day: date) -> date:
-    """``day`` or the next weekday that is not an England bank holiday."""
-    while day.weekday() >= 5 or _is_bank_holiday(day):
-        day += timedelta(days=1)
-    return day

@@ -6,10 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictInt
 
-from .._conditions import Condition, all_of, fact
-from .._facts import Clock
-from .._numbers import number_words
-from .._rule import Rule, on_arrival
+from ..kinds import Clock, Condition, Rule, all_of, fact, number_words, on_arrival
 
 
 class WaitLimit(Rule):

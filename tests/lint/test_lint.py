@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack
-from policyengine._cli import main
-from policyengine._lint import lint_file
-from policyengine._satisfy import implies, satisfiable
-from policyengine._conditions import fact, all_of, any_of, negate
+from policyengine.cli.main import main
+from policyengine.packs.lint import lint_file
+from policyengine.conditions.satisfy import implies, satisfiable
+from policyengine.conditions.form import fact, all_of, any_of, negate
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "broken"

@@ -14,7 +14,7 @@ accepted it (bad lines never move time), and returns the actions as
 
 from __future__ import annotations
 
-from policyengine._models import Visit
+from policyengine.models import Visit
 from policyengine.monitor.events import parse_time
 
 
@@ -103,8 +103,9 @@ def expected(pack, stream: list[tuple[dict, bool]]) -> list[tuple[int, int, str,
                         due = None
                     if (name in rule.starts or name in rule.restarts) and due is None:
                         due = (first(at), 0, index)
-                    if name == "check_in" and event.get("expected_return") is not None and current_ret is not None:
-                        current_ret = parse_time(event["expected_return"])
+                    agreed = event.get("expected_return") if name == "check_in" else None
+                    if agreed is not None and current_ret is not None and parse_time(agreed) != current_ret:
+                        current_ret = parse_time(agreed)  # a new time agreed (the same one agrees nothing new)
                         if rule.deadline.after == "expected_return":
                             due = (first(at), 0, index)
                     if name == "returned":

@@ -62,7 +62,10 @@ def visit_events(draw, name: str, day: datetime) -> list[tuple[datetime, dict]]:
         t = t + timedelta(minutes=draw(gaps), seconds=draw(st.sampled_from((0, 0, 0, 30))))
         event = {"visit": name, "event": kind}
         if kind == "new_return":
-            event = {"visit": name, "event": "check_in", "expected_return": iso(t + timedelta(minutes=draw(st.integers(0, 60))), naive)}
+            agreed = iso(t + timedelta(minutes=draw(st.integers(0, 60))), naive)
+            if "expected_return" in planned and draw(st.booleans()):
+                agreed = planned["expected_return"]  # the time already agreed, repeated: nothing new
+            event = {"visit": name, "event": "check_in", "expected_return": agreed}
         out.append((t, event))
         if kind == "returned":
             break

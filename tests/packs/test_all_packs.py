@@ -113,7 +113,7 @@ def test_each_pack_lints_without_warnings_but_an_overdue_review(school):
     """A rule conditional in some phase lists its conditions, and none is shadowed phase by phase."""
     from datetime import date
 
-    from policyengine._lint import lint_file
+    from policyengine.packs.lint import lint_file
 
     problems = lint_file(load_pack(school).file, today=date(2026, 11, 22))
     assert [p.message for p in problems if "due for review" not in p.message] == []

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from policyengine import Decision, Outcome, Rule, hookimpl
-from policyengine._conditions import TRUE, Compare
-from policyengine._engine_python import PythonEngine
-from policyengine._facts import FIELDS, UNKNOWN
+from policyengine.conditions.form import TRUE, Compare
+from policyengine.engines.python import PythonEngine
+from policyengine.facts import FIELDS, UNKNOWN
 
 
 class TriggerRaises(Rule):

@@ -12,15 +12,17 @@ import json
 from typing import Callable, Iterable
 
 from policyengine import Decision, DecisionError, InputError, Outcome, PluginError, merge_patch
-from policyengine._conditions import facts_used, fact
-from policyengine._decide import decide_with, parse_visit, visit_json
-from policyengine._facts import FIELDS, enum_values, flatten
-from policyengine._models import PURPOSES, OnArrival
+from policyengine.conditions.form import facts_used, fact
+from policyengine.models import visit_json
+from policyengine._policy import decide_with
+from policyengine._visits import parse_visit
+from policyengine.facts import FIELDS, enum_values, flatten
+from policyengine.models import PURPOSES, OnArrival
 from policyengine._numbers import missing_numbers
 from policyengine._patch import merge_diff
 from policyengine._quotes import quote_in
 from policyengine._remedy import fold_remedies
-from policyengine import _witness as witness
+from policyengine.packs import witness
 from tests.properties.moves import Move
 from tests.properties.subject import Subject
 from tests.scenarios import TODAY

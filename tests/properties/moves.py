@@ -19,8 +19,8 @@ from datetime import UTC, timedelta, timezone
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from policyengine._decide import parse_visit
-from policyengine._facts import Clock
+from policyengine._visits import parse_visit
+from policyengine.facts import Clock
 
 #: Rooms in order of distance from the door (and from a way out).
 ROOMS = ("doorstep", "ground_floor", "upstairs", "child_bedroom")

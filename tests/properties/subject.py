@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from policyengine import Decision, load_pack
-from policyengine._conditions import fact
-from policyengine._decide import decide_with, make_engine, parse_visit
-from policyengine._pack_checks import source_path
-from policyengine._models import PURPOSES
-from policyengine._pack import PackBase, compile_pack, parse_pack
+from policyengine.conditions.form import fact
+from policyengine.engines.base import make_engine
+from policyengine._policy import decide_with
+from policyengine._visits import parse_visit
+from policyengine.packs.checks import source_path
+from policyengine.models import PURPOSES
+from policyengine.packs.load import PackBase, compile_pack, parse_pack
 from policyengine._yaml import from_mapping, load_file
-from policyengine import _witness as witness
+from policyengine.packs import witness
 from tests.scenarios import TODAY
 from tests.conftest import ENGINES_HERE
 from tests.strategies import PREPARED_BASES

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, StrictInt
 
-from policyengine import Rule
+from policyengine.kinds import Rule
 
 
 class VisitLength(Rule):

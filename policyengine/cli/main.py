@@ -1,0 +1,137 @@
+"""The ``policyengine`` command.
+
+Exit status: 0 when the command did its job (a decision was made, lint found nothing...), 1 for an
+internal error (or, for lint and test, problems found), 2 for bad input: one line per problem,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from ..engines.base import ENGINES, available_engines, resolve_engine, unavailable_reason
+from .._errors import InputError, PolicyEngineError, Problem
+from ..plugins.registry import set_default_plugin_timeout
+from .._version import __version__
+
+#: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
+COMMANDS = (
+    "policyengine.cli.check",
+    "policyengine.cli.packs",
+    "policyengine.cli.test",
+    "policyengine.cli.lint",
+    "policyengine.cli.schema",
+    "policyengine.cli.table",
+    "policyengine.cli.audit",
+    "policyengine.cli.show",
+    "policyengine.cli.plugins",
+    "policyengine.cli.diff",
+    "policyengine.cli.report",
+    "policyengine.cli.monitor",
+    "policyengine.cli.due",
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors are bad input too: exit 2, one line
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def engines_line() -> str:
+    """Which engines work on this Python, the default first, and why one does not."""
+    here = available_engines()
+    words = [f"{name} (default)" if n == 0 else name for n, name in enumerate(here)]
+    missing = [name for name in ENGINES if name not in here]
+    line = "engines: " + ", ".join(words)
+    if missing:
+        line += "; " + "; ".join(f"{name} unavailable: {unavailable_reason(name)}" for name in missing)
+    return line
+
+
+class _Version(argparse.Action):
+    """``--version``: the version, then the engines available here (worked out only when asked)."""
+
+    def __init__(self, option_strings, version: str, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help="show the version and the engines available, and exit"):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+        self.version = version
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write(f"{self.version}\n{engines_line()}\n")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policyengine", description="May this home visit go ahead under the school's policy?")
+    parser.add_argument("--version", action=_Version, version=f"policyengine {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    for command in sub.choices.values():  # every command may call into plugins
+        command.add_argument(
+            "--plugin-timeout", type=_seconds, metavar="SECONDS", default=None,
+            help="give up on a plugin call (a hook, a rule kind, a decision listener) after this long and fail "
+                 "closed: no decision is made (default: no limit)",
+        )
+    return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text} is not a time limit: give seconds, more than 0")
+    return value
+
+
+def report_input_error(exc: InputError) -> int:
+    for problem in exc.problems:
+        print(str(problem), file=sys.stderr)
+    if len(exc.problems) > 1:
+        print(f"{len(exc.problems)} problems", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _engine_option(engine: str) -> None:
+    """An --engine this Python cannot run is bad input for the whole command, said plainly."""
+    try:
+        resolve_engine(engine)
+    except InputError as exc:
+        raise InputError([Problem("--engine", None, None, p.message) for p in exc.problems]) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    previous = set_default_plugin_timeout(args.plugin_timeout) if args.plugin_timeout is not None else None
+    try:
+        if getattr(args, "engine", None) is not None:
+            _engine_option(args.engine)
+        return args.run(args)
+    except InputError as exc:
+        return report_input_error(exc)
+    except PolicyEngineError as exc:
+        print(f"policyengine: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # fail closed, and say so plainly rather than with a traceback
+        print(f"policyengine: internal error: {exc!r} (no decision was made)", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if args.plugin_timeout is not None:  # main() may be called again in the same process
+            set_default_plugin_timeout(previous)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The condition form rules are written in, and what can be proved about conditions."""

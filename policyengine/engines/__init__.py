@@ -1,0 +1,1 @@
+"""Engines: the Engine base class, and the python and durable-rules engines."""

@@ -1,0 +1,1 @@
+"""Rule packs: the model, loading, inheritance, checks, lint and the witness search."""
