@@ -7,8 +7,14 @@
 <Outcome.CONDITIONAL: 'conditional'>
 """
 
-from .engines.base import ENGINES, Engine, EngineUnavailableError, available_engines, default_engine
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
+from ._patch import merge_patch
+from ._policy import Policy, check, check_many, combined_remedy, decide, policy
+from ._rule import Rule
+from ._version import __version__ as __version__
+from ._visits import load_visit, parse_visit
+from .engines.base import ENGINES, Engine, EngineUnavailableError, available_engines, default_engine
+from .facts import Clock
 from .models import (
     CheckIn,
     Citation,
@@ -22,20 +28,13 @@ from .models import (
     Visit,
     VisitSummary,
 )
-from ._patch import merge_patch
-from ._policy import Policy, check, check_many, combined_remedy, decide, policy
-from ._visits import load_visit, parse_visit
-from .packs.load import available_packs, load_pack, pack_model
-from .facts import Clock
-from .plugin_facts import VisitFact
-from .plugins.registry import PluginError, Registry, hookimpl, register
-from ._rule import Rule
 from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
 from .monitor.calendar import SchoolCalendar
 from .monitor.events import Action, Event
 from .monitor.monitor import Monitor
-from ._version import __version__
-
+from .packs.load import available_packs, load_pack, pack_model
+from .plugin_facts import VisitFact
+from .plugins.registry import PluginError, Registry, hookimpl, register
 
 __all__ = [
     "ENGINES",

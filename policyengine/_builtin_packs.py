@@ -17,5 +17,5 @@ def schools_dir() -> Path:
 
 
 @hookimpl
-def policyengine_rule_packs():
+def policyengine_rule_packs() -> list[Path]:
     return sorted(schools_dir().glob("*.yaml"))

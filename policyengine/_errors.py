@@ -7,17 +7,11 @@ can catch either.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._limits import clipped
-
-
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the choice closest to ``word`` (to end a message naming an
-    unknown name), or ``""`` when none is close."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
@@ -51,7 +45,7 @@ class Problem:
                 where += f":{self.column}"
         return f"{where}: {self.message}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "line": self.line,
@@ -102,6 +96,6 @@ class PluginError(PolicyEngineError, RuntimeError):
     ``problems`` lists each :class:`Problem` with its file, line and column.
     """
 
-    def __init__(self, message: str, problems: list[Problem] | tuple = ()):
+    def __init__(self, message: str, problems: Sequence[Problem] = ()):
         super().__init__(message)
         self.problems: list[Problem] = list(problems)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Any, Optional
 
-from .engines.base import available_engines
-from ._policy import policy
-from ._visits import parse_visit
 from ._errors import InputError
+from ._patch import merge_patch
+from ._policy import policy
+from ._quotes import fold
+from ._visits import parse_visit
+from ._yaml import Loaded
+from .engines.base import available_engines
 from .models import Decision, Outcome
 from .packs.load import PackBase
-from ._patch import merge_patch
-from ._quotes import fold
-from ._yaml import Loaded
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,10 @@ class ExampleFailure:
         return f"{where}: example '{self.name}': {self.problem}"
 
 
-def example_visit(pack: PackBase, index: int) -> dict:
+def example_visit(pack: PackBase, index: int) -> dict[str, Any]:
     example = pack.examples[index]
-    return merge_patch(pack.example_base or {}, example.visit)
+    visit: dict[str, Any] = merge_patch(pack.example_base or {}, example.visit)
+    return visit
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ def example_results(pack: PackBase, engines: Optional[tuple[str, ...]] = None, t
         line = loaded.position(("examples", index))[0] if loaded else None
         failures: list[ExampleFailure] = []
 
-        def fail(problem: str) -> None:
-            failures.append(ExampleFailure(pack.id, pack.file, line, example.name, problem))
+        def fail(problem: str) -> None:  # called only in this iteration, by _check_example below
+            failures.append(ExampleFailure(pack.id, pack.file, line, example.name, problem))  # noqa: B023
 
         first = _check_example(pack, index, engines, today, fail)
         results.append(ExampleResult(example.name, line, example.expect, first, tuple(failures)))
@@ -70,7 +72,9 @@ def run_examples(pack: PackBase, engines: Optional[tuple[str, ...]] = None, toda
     return len(results), [f for r in results for f in r.failures]
 
 
-def _check_example(pack: PackBase, index: int, engines, today: Optional[date], fail) -> Optional[Decision]:
+def _check_example(
+    pack: PackBase, index: int, engines: Sequence[str], today: Optional[date], fail: Callable[[str], None]
+) -> Optional[Decision]:
     """Decide example ``index`` on each engine, calling ``fail`` for each problem; the decision."""
     example = pack.examples[index]
     try:

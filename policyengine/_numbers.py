@@ -10,9 +10,13 @@ pack whose quote does not say one is refused as it loads (and by ``policyengine 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ._plugin_calls import PLUGIN_FAILURES
 from ._quotes import fold
+
+if TYPE_CHECKING:  # for annotations only
+    from ._rule import Rule
 
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
           "sixteen seventeen eighteen nineteen").split()
@@ -61,7 +65,7 @@ def time_words(hhmm: str) -> str:
     return "|".join(forms)
 
 
-def missing_numbers(rule) -> list[str]:
+def missing_numbers(rule: Rule) -> list[str]:
     """What ``rule`` applies that its quote does not say (an empty list when it says them all).
     A kind whose ``quoted_numbers`` raises or returns something else is a PluginError naming it."""
     quote = fold(rule.citation.quote).lower()

@@ -19,7 +19,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _merge_into(result: dict, patch: dict) -> None:
+def _merge_into(result: dict[str, Any], patch: dict[str, Any]) -> None:
     """Apply ``patch`` to ``result`` (already a copy: the target is copied once, not per level)."""
     for key, value in patch.items():
         if value is None:
@@ -38,7 +38,7 @@ def merge_diff(before: Any, after: Any) -> Any:
     dumped): changed keys, ``null`` for removed ones, lists whole."""
     if not isinstance(before, dict) or not isinstance(after, dict):
         return copy.deepcopy(after)
-    patch: dict = {key: None for key in before if key not in after}
+    patch: dict[str, Any] = {key: None for key in before if key not in after}
     for key, value in after.items():
         if key not in before:
             patch[key] = copy.deepcopy(value)

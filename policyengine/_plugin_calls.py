@@ -19,9 +19,12 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional, TypeVar
 
 from ._errors import PluginError
+
+_T = TypeVar("_T")
 
 #: What a plugin's code may raise that is its failure, reported as a PluginError (never a decision).
 PLUGIN_FAILURES = (Exception, SystemExit)
@@ -49,8 +52,8 @@ def said(exc: BaseException) -> str:
 class _Worker:
     """A daemon thread that runs the calls handed to it, one at a time."""
 
-    def __init__(self):
-        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         threading.Thread(target=self._loop, name="policyengine-plugin-call", daemon=True).start()
 
     def _loop(self) -> None:
@@ -70,7 +73,7 @@ class PluginCaller:
         self._lock = threading.Lock()
         self._hung: dict[str, float] = {}
 
-    def run(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def run(self, label: str, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """``fn(*args, **kwargs)`` for the plugin ``label``: its result, or what it raised, or
         :class:`PluginTimeout` when a time limit is set and it does not return in time (or an
         earlier call of the same plugin did not)."""
@@ -102,4 +105,5 @@ class PluginCaller:
             raise PluginTimeout(timeout)
         if "error" in box:
             raise box["error"]
-        return box["value"]
+        value: _T = box["value"]
+        return value

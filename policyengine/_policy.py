@@ -24,22 +24,34 @@ import gc
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Optional, TypeVar, Union
 
-from .engines.base import Engine, make_engine, resolve_engine
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem
-from .facts import flatten
-from .models import Citation, Decision, Finding, OnArrival, Outcome, Visit, VisitSummary, phase_contradiction, phase_of, visit_digest, visit_json
-from .packs.load import CompiledPack, PackBase, compile_pack, file_version, load_pack, pack_file
 from ._patch import merge_patch
-from .plugins.registry import Registry, registry_or_default
 from ._remedy import fold_remedies
 from ._visits import VisitLike, parse_visit, school_for
+from .engines.base import Engine, make_engine, resolve_engine
+from .facts import flatten
+from .models import (
+    Citation,
+    Decision,
+    Finding,
+    OnArrival,
+    Outcome,
+    Visit,
+    VisitSummary,
+    phase_contradiction,
+    phase_of,
+    visit_digest,
+    visit_json,
+)
+from .packs.load import CompiledPack, PackBase, compile_pack, file_version, load_pack, pack_file
+from .plugins.registry import Registry, registry_or_default
 
 #: Policies kept (each with its compiled pack and engine, about 1 MB with durable-rules' rulesets),
 #: least recently used dropped beyond this; a policy spread over several rulesets (a very large
@@ -164,7 +176,7 @@ class Policy:
         decide, whatever the date: a pack's examples, a comparison of two packs)."""
         return self._decisions([visit], today, review_reminder)[0]
 
-    def remedy(self, visit: VisitLike, *, today: Optional[date] = None) -> Optional[dict]:
+    def remedy(self, visit: VisitLike, *, today: Optional[date] = None) -> Optional[dict[str, Any]]:
         """One merge patch on ``visit`` that makes it permitted (``{}`` when it already is), or None
         when no combination of the findings' remedies does (see :func:`policyengine.combined_remedy`)."""
         parsed = parse_visit(visit, registry=self.registry)
@@ -182,14 +194,14 @@ class Policy:
             fired = engine.fired_many([flatten(v, clock) for v in visits])
             if len(fired) != len(visits):
                 raise DecisionError("the engine returned a different number of results than visits given")
-            return [self._decision(visit, sorted(rules), reviewed) for visit, rules in zip(visits, fired)]
+            return [self._decision(visit, sorted(rules), reviewed) for visit, rules in zip(visits, fired, strict=True)]
         except PolicyEngineError:
             raise
         except Exception as exc:  # fail closed: an internal error is an error, never a decision
             raise DecisionError(f"internal error while deciding: {exc!r}") from exc
 
     @cached_property
-    def _rule_parts(self) -> dict[str, tuple[Any, Citation, dict, str, tuple[str, ...]]]:
+    def _rule_parts(self) -> dict[str, tuple[Any, Citation, dict[str, Any], str, tuple[str, ...]]]:
         """Rule id -> (the rule, its citation, its outcome per phase, its message, its conditions):
         what every finding of the rule carries, made once per policy."""
         return {rid: (rule, citation, outcomes, rule.message, tuple(rule.conditions))
@@ -286,7 +298,7 @@ def _collector_after_fork_in_child() -> None:
     _paused = 0
 
 
-def _finding_order(finding: Finding) -> tuple:
+def _finding_order(finding: Finding) -> tuple[Any, ...]:
     return (-finding.outcome.severity, not finding.final, finding.rule)
 
 
@@ -330,7 +342,7 @@ def _told(registry: Registry, visits: Sequence[Visit], decisions: list[Decision]
         registry.decisions_made(
             (decision, visit if share_visit else VisitSummary(school=decision.school, purpose=visit.purpose,
                                                               digest=visit_digest(visit)))
-            for visit, decision in zip(visits, decisions)
+            for visit, decision in zip(visits, decisions, strict=True)
         )
     return decisions
 
@@ -350,7 +362,7 @@ def _failing_closed(doing: str, fn: Callable[..., T], *args: Any) -> T:
         raise DecisionError(f"internal error while {doing}: {exc!r}") from exc
 
 
-def _with_phase(visit: dict, remedy: dict) -> dict:
+def _with_phase(visit: dict[str, Any], remedy: dict[str, Any]) -> dict[str, Any]:
     """``remedy`` for a visit that names its phase: where the remedy moves the visit to another
     phase (staying on the doorstep, say, when no room was given), it also drops the stated phase,
     so the patched visit is valid and its facts say which phase it is in."""
@@ -364,7 +376,7 @@ def _with_phase(visit: dict, remedy: dict) -> dict:
     return {**remedy, "phase": None}
 
 
-def _patched(visit: dict, patch: dict, key: str) -> Any:
+def _patched(visit: dict[str, Any], patch: dict[str, Any], key: str) -> Any:
     """``merge_patch(visit, patch)[key]`` (None when absent), patching only that key's value."""
     if key not in patch:
         return visit.get(key)
@@ -375,7 +387,7 @@ def _patched(visit: dict, patch: dict, key: str) -> Any:
 def review_reminder(pack: PackBase) -> Finding:
     """The reminder on every decision of a policy past its review date."""
     due = pack.review_due
-    when = f"{due.day} {due:%B %Y}"  # type: ignore[union-attr]
+    when = f"{due.day} {due:%B %Y}"  # type: ignore[union-attr]  # called only when review_due is set
     # The date in plain words; the document's own words (which may be "Annually") are the citation.
     return Finding(
         rule="policy-review-overdue",
@@ -413,10 +425,10 @@ class _Policies:
         # Re-entrant: an interrupt can land between a block's end and the lock's release (CPython
         # runs the release as ordinary code), and a caller that catches it and goes on must not hang.
         self._lock = threading.RLock()
-        self._found: OrderedDict[tuple, Policy] = OrderedDict()
+        self._found: OrderedDict[tuple[Any, ...], Policy] = OrderedDict()
         # (name, engine, registry token, folder a relative file is found from) ->
         # (the pack's file or None, its version when loaded, the key of its policy in _found)
-        self._named: OrderedDict[tuple, tuple[Optional[str], Optional[tuple], tuple]] = OrderedDict()
+        self._named: OrderedDict[tuple[Any, ...], tuple[Optional[str], Optional[tuple[Any, ...]], tuple[Any, ...]]] = OrderedDict()
 
     def named(self, school: Union[str, Path], engine: Optional[str], registry: Registry) -> Policy:
         if not isinstance(school, (str, Path)):  # not a name: load_pack says what is wrong
@@ -492,7 +504,11 @@ _policies = _Policies()
 #: Bumped in a forked child: an engine built before the fork is rebuilt before it is used there.
 _fork_generation = [0]
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=lambda: (_policies.after_fork_in_child(), _collector_after_fork_in_child()))
+    def _after_fork_in_child() -> None:
+        _policies.after_fork_in_child()
+        _collector_after_fork_in_child()
+
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def policy(school: Union[str, Path, PackBase], *, engine: Optional[str] = None,
@@ -579,7 +595,7 @@ def check_many(
         for index, found in enumerate(policies):
             groups.setdefault(found, []).append(index)
         for found, indexes in groups.items():
-            for i, decision in zip(indexes, found._decisions([parsed[i] for i in indexes], today)):
+            for i, decision in zip(indexes, found._decisions([parsed[i] for i in indexes], today), strict=True):
                 decisions[i] = decision
     # Told through the caller's registry (the one that found the policies), in the visits' order.
     return _told(registry, parsed, decisions, share_visit)  # type: ignore[arg-type]  # every one decided
@@ -601,7 +617,7 @@ def decide_with(engine: Engine, visit: Visit, today: Optional[date] = None) -> D
 
 
 def combined_remedy(visit: VisitLike, school: Optional[str] = None, engine: Optional[str] = None, *,
-                    registry: Optional[Registry] = None, today: Optional[date] = None) -> Optional[dict]:
+                    registry: Optional[Registry] = None, today: Optional[date] = None) -> Optional[dict[str, Any]]:
     """One merge patch on ``visit`` that makes it permitted under ``school``'s pack (``{}`` when it
     already is), or None when no combination of the findings' remedies does. Arguments as for
     :func:`check`; apply the result with :func:`merge_patch`."""

@@ -12,19 +12,23 @@ reminders is left.
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional
 
 from ._errors import DecisionError, InputError
-from .models import Decision, Outcome, Visit, visit_json
 from ._patch import merge_diff, merge_patch
 from ._visits import parse_visit
+from .models import Decision, Outcome, Visit, visit_json
+
+if TYPE_CHECKING:  # for annotations only
+    from .plugins.registry import Registry
 
 #: More steps than any pack needs (each step removes a finding); a fold that goes on longer is
 #: going round in circles.
 MAX_STEPS = 64
 
 
-def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit, registry=None) -> Optional[dict]:
+def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit, registry: Optional[Registry] = None) -> Optional[dict[str, Any]]:
     """A merge patch on ``visit`` after which ``decide`` permits it (``{}`` if it already does), or
     None when no fold of remedies gets there: a finding with no remedy remains (a refusal at the
     door, staff feeling unsafe, a wait past the limit...), or the remedies undo one another."""
@@ -34,7 +38,8 @@ def fold_remedies(decide: Callable[[Visit], Decision], visit: Visit, registry=No
         decision = decide(parse_visit(current, registry=registry) if current is not original else visit)
         open_ = [f for f in decision.findings if f.outcome is not Outcome.PERMITTED]
         if not open_:
-            return merge_diff(original, current)
+            remedy: dict[str, Any] = merge_diff(original, current)
+            return remedy
         step = next((f for f in open_ if f.remedy is not None), None)
         key = json.dumps(current, sort_keys=True)
         if step is None or key in seen:

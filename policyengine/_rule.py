@@ -19,10 +19,10 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 
-from .conditions.form import Condition, ConditionSpec, Not, all_of, checked, fact, plain
 from ._errors import PluginError
-from .facts import Clock
 from ._plugin_calls import PLUGIN_FAILURES, said
+from .conditions.form import Condition, ConditionSpec, Not, all_of, checked, fact, plain
+from .facts import Clock
 from .models import PHASES, Outcome, Phase, Purpose, phase_of_data
 
 RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -32,7 +32,7 @@ RULE_ID = r"^[a-z0-9][a-z0-9_.-]*$"
 PhaseOutcome = Literal["blocked", "conditional", "reminder", "off"]
 _NOT_A_MAPPING = object()
 _AS_OUTCOME = {"blocked": Outcome.BLOCKED, "conditional": Outcome.CONDITIONAL, "reminder": Outcome.PERMITTED}
-_SPEC: TypeAdapter = TypeAdapter(ConditionSpec)
+_SPEC: TypeAdapter[ConditionSpec] = TypeAdapter(ConditionSpec)
 #: policyengine's own kinds, as ``policyengine.rules`` lists them (see :func:`builtin_kinds`).
 _BUILT_IN: set[type] = set()
 
@@ -93,7 +93,7 @@ class Rule(BaseModel):
     title: Optional[str] = Field(None, description="a few words for tables and listings")
     message: str = Field(min_length=1, description="what staff are told")
     conditions: list[str] = Field(default_factory=list, description="what must be done first, in plain words")
-    remedy: Optional[dict] = Field(
+    remedy: Optional[dict[str, Any]] = Field(
         None, description="a JSON merge patch on the visit that removes this finding (overrides the kind's own)"
     )
     citation: CitationSpec
@@ -108,7 +108,7 @@ class Rule(BaseModel):
     notes: Optional[str] = None
 
     @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs):
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         field = cls.model_fields.get("kind")
         args = getattr(field.annotation, "__args__", ()) if field else ()
@@ -133,7 +133,7 @@ class Rule(BaseModel):
         """
         raise NotImplementedError
 
-    def suggest_remedy(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any], clock: Optional[Clock] = None) -> Optional[dict[str, Any]]:
         """A JSON merge patch on ``visit`` that removes this finding, if any exists.
 
         ``visit`` is the visit as plain JSON data (a ``dict``, as ``Visit.model_dump(mode="json",
@@ -167,7 +167,7 @@ class Rule(BaseModel):
     def outcome_in(self, phase: str) -> Optional[Outcome]:
         """The outcome this rule gives in ``phase`` (None: it does not apply then)."""
         if self.phases and phase in self.phases:
-            word = self.phases[phase]  # type: ignore[index]
+            word = self.phases[phase]
             return None if word == "off" else _AS_OUTCOME[word]
         own = Outcome(self.outcome)
         try:
@@ -227,7 +227,7 @@ class Rule(BaseModel):
             parts.append(Not(self.unless.compile()))
         return all_of(*parts)
 
-    def remedy_for(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+    def remedy_for(self, visit: dict[str, Any], clock: Optional[Clock] = None) -> Optional[dict[str, Any]]:
         """The pack's own ``remedy`` if it gives one, else the kind's suggestion, checked. ``clock``
         (the pack's hours) is passed on to a kind whose ``suggest_remedy`` declares it."""
         if self.remedy is not None:
@@ -309,7 +309,7 @@ def as_condition(value: Any) -> Condition:
 # -- helpers for kinds' remedies --------------------------------------------------------------------
 
 
-def add_approval(visit: dict, approver: str) -> dict:
+def add_approval(visit: dict[str, Any], approver: str) -> dict[str, Any]:
     """A patch adding ``approver`` to the visit's approvals (merge patches replace whole lists)."""
     approvals = list(visit.get("approvals") or [])
     if approver not in approvals:
@@ -317,12 +317,12 @@ def add_approval(visit: dict, approver: str) -> dict:
     return {"approvals": approvals}
 
 
-def set_all_staff(visit: dict, **fields: Any) -> dict:
+def set_all_staff(visit: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A patch setting ``fields`` on every member of staff."""
     return {"staff": [dict(member, **fields) for member in visit.get("staff") or []]}
 
 
-def on_arrival(**fields: Any) -> dict:
+def on_arrival(**fields: Any) -> dict[str, Any]:
     """A patch setting ``fields`` of what staff find at the door (``on_arrival``), for door and
     inside remedies (a plan's remedy never sets it)."""
     return {"on_arrival": dict(fields)}

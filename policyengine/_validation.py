@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic_core import ErrorDetails
 
 from ._errors import InputError, Problem, did_you_mean
 from ._limits import shown
@@ -29,7 +31,7 @@ def _iso_date(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -39,13 +41,13 @@ def _dotted(path: tuple) -> str:
     return out or "(top level)"
 
 
-def _data_path(data: Any, loc: tuple) -> tuple:
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Follow a pydantic error location through the data, dropping segments that are not in it.
 
     A tagged union adds the tag (the rule kind) to the location and a function validator adds its
     name; neither is a key in the file, so they are skipped.
     """
-    path: list = []
+    path: list[Any] = []
     node = data
     loc = tuple(loc)
     for n, part in enumerate(loc):
@@ -69,7 +71,7 @@ def _data_path(data: Any, loc: tuple) -> tuple:
     return tuple(path)
 
 
-def _rule_label(data: Any, path: tuple) -> str:
+def _rule_label(data: Any, path: tuple[Any, ...]) -> str:
     """"rule 'ID': " for a problem inside a named rule, so people see which rule, not an index."""
     if len(path) > 2 and path[0] == "rules" and isinstance(path[1], int) and isinstance(data, dict):
         rules = data.get("rules")
@@ -84,7 +86,7 @@ def path_is_tag(part: str) -> bool:
     return part.startswith("function-") or "[" in part
 
 
-def _message(err: dict, field: str, hint: str) -> str:
+def _message(err: ErrorDetails, field: str, hint: str) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -132,20 +134,20 @@ def _message(err: dict, field: str, hint: str) -> str:
     if kind == "union_tag_not_found":
         return f"'{field}' needs a 'kind' saying which rule kind it is"
     if kind in ("duplicate_rule_id", "unknown_rule_id"):
-        return err["msg"]
+        return str(err["msg"])
     if kind == "value_error" or kind == "assertion_error":
         msg = str(ctx.get("error", err.get("msg", "")))
         return f"'{field}': {msg}"
     return f"'{field}': {err.get('msg', 'is not valid')}"
 
 
-def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, list[str]] | None = None) -> list[Problem]:
+def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple[Any, ...], list[str]] | None = None) -> list[Problem]:
     """One :class:`Problem` per pydantic error, positioned in the loaded file.
 
     ``allowed`` maps the path of each mapping to the field names it accepts (for "did you mean").
     """
     problems: list[Problem] = []
-    seen: set = set()
+    seen: set[Any] = set()
     for err in error.errors(include_url=False):
         at = (err.get("ctx") or {}).get("at")
         path = _data_path(loaded.data, tuple(err["loc"]) + tuple(at or ()))
@@ -164,17 +166,17 @@ def problems_from(error: ValidationError, loaded: Loaded, allowed: dict[tuple, l
     return problems
 
 
-def allowed_fields(model: type[BaseModel], data: Any, only: set[tuple] | None = None) -> dict[tuple, list[str]]:
+def allowed_fields(model: type[BaseModel], data: Any, only: set[tuple[Any, ...]] | None = None) -> dict[tuple[Any, ...], list[str]]:
     """For each mapping in ``data`` that a model describes, the field names that model accepts;
     with ``only``, just the mappings at those paths (the walk goes no further than needed: a list
     of 200,000 staff is not visited to suggest a name for one misspelt field).
 
     Used for "did you mean" suggestions on unknown fields.
     """
-    out: dict[tuple, list[str]] = {}
+    out: dict[tuple[Any, ...], list[str]] = {}
     wanted = None if only is None else {p[:n] for p in only for n in range(len(p) + 1)}
 
-    def walk(m: Any, node: Any, path: tuple) -> None:
+    def walk(m: Any, node: Any, path: tuple[Any, ...]) -> None:
         if not (isinstance(m, type) and issubclass(m, BaseModel)) or not isinstance(node, dict):
             return
         if wanted is not None and path not in wanted:
@@ -191,7 +193,9 @@ def allowed_fields(model: type[BaseModel], data: Any, only: set[tuple] | None = 
     return out
 
 
-def _models_in(annotation: Any, value: Any, at: tuple | None = None, wanted: set | None = None):
+def _models_in(
+    annotation: Any, value: Any, at: tuple[Any, ...] | None = None, wanted: set[Any] | None = None
+) -> Iterator[tuple[type[BaseModel], Any, tuple[Any, ...]]]:
     """Yield (model, value, relative path) for BaseModel types reachable in ``annotation``; where
     ``wanted`` is given, only list items whose path (``at`` + index) is in it."""
     origin = typing.get_origin(annotation)
@@ -200,7 +204,7 @@ def _models_in(annotation: Any, value: Any, at: tuple | None = None, wanted: set
         yield annotation, value, ()
         return
     if origin in (list, tuple) and isinstance(value, list) and args:
-        indexes = range(len(value)) if wanted is None else sorted(
+        indexes = range(len(value)) if wanted is None or at is None else sorted(
             p[len(at)] for p in wanted if len(p) > len(at) and p[: len(at)] == at and isinstance(p[len(at)], int)
             and 0 <= p[len(at)] < len(value))
         for i in indexes:
@@ -224,7 +228,7 @@ def _models_in(annotation: Any, value: Any, at: tuple | None = None, wanted: set
                 yield from _models_in(a, value, at, wanted)
 
 
-def validate(model: type[M], loaded: Loaded, context: dict | None = None) -> M:
+def validate(model: type[M], loaded: Loaded, context: dict[str, Any] | None = None) -> M:
     """Validate loaded data against ``model``; raise :class:`InputError` listing every problem."""
     try:
         return model.model_validate(loaded.data, context=context)

@@ -5,24 +5,28 @@ A visit is checked against the visit model and against the facts the plugins of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from pydantic import BaseModel
 
 from ._errors import InputError, Problem, UnknownSchoolError
 from ._limits import NESTING_DEPTH, VISIT_FILE_BYTES
-from .models import Visit
-from .plugin_facts import phase_of, value_problems
-from .plugins.registry import registry_or_default
 from ._validation import validate
 from ._yaml import Loaded, from_mapping, load_file
+from .models import Visit, phase_of
+from .plugin_facts import value_problems
+from .plugins.registry import registry_or_default
+
+if TYPE_CHECKING:  # for annotations only
+    from .plugins.registry import Registry
 
 VisitLike = Union[Visit, Mapping[str, Any]]
 
 
-def parse_visit(data: VisitLike | Loaded, file: str = "<visit>", registry=None) -> Visit:
+def parse_visit(data: VisitLike | Loaded, file: str = "<visit>", registry: Optional[Registry] = None) -> Visit:
     """A :class:`Visit` from a mapping (or loaded YAML); raise :class:`InputError` with every problem.
 
     Facts a visit gives under ``facts`` are checked against those the plugins of ``registry`` add
@@ -51,7 +55,7 @@ def parse_visit(data: VisitLike | Loaded, file: str = "<visit>", registry=None) 
     return _with_plugin_facts(visit, loaded, registry)
 
 
-def _with_plugin_facts(visit: Visit, loaded: Optional[Loaded], registry) -> Visit:
+def _with_plugin_facts(visit: Visit, loaded: Optional[Loaded], registry: Optional[Registry]) -> Visit:
     """``visit``, once the plugin facts it gives are known to ``registry``, of the right type and
     phase; else :class:`InputError` at each fact's line."""
     if not visit.facts:

@@ -15,18 +15,19 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ._errors import InputError, Problem
 from ._limits import FILE_BYTES, NESTING_DEPTH, NUMBER_DIGITS
 from ._yaml_messages import plain, use_start
 
-Path_ = tuple  # a path into loaded data: keys and list indexes
+Path_ = tuple[Any, ...]  # a path into loaded data: keys and list indexes
 
 
 class _Resolver(yaml.resolver.BaseResolver):
@@ -50,18 +51,27 @@ _Resolver.add_implicit_resolver(
 
 
 class _YamlProblem(Exception):
-    def __init__(self, mark, message: str):
+    def __init__(self, mark: Any, message: str) -> None:  # a Python or libyaml mark: .line, .column
         super().__init__(message)
         self.mark = mark
         self.message = message
 
 
-class _Strict:
+if TYPE_CHECKING:  # what _Strict is mixed into: a parser (peek_event) before the composer it extends
+
+    class _Composing(yaml.parser.Parser, yaml.composer.Composer):
+        def peek_event(self) -> yaml.Event: ...  # unannotated in types-PyYAML; a node always has one
+
+else:
+    _Composing = object
+
+
+class _Strict(_Composing):
     """Refuses aliases, tags and deep nesting as nodes are composed (mixed into both loaders)."""
 
     _depth = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Optional[Node], index: int) -> Optional[Node]:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise _YamlProblem(event.start_mark, "aliases (*name) are not allowed; write the value out in full")
@@ -85,7 +95,7 @@ class _Strict:
 class _Loader(_Strict, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Resolver):
     """Pure Python: slow, but its messages for malformed YAML are the clearer ones."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: str) -> None:
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
@@ -93,18 +103,18 @@ class _Loader(_Strict, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Par
         _Resolver.__init__(self)
 
 
-try:  # libyaml, where PyYAML was built with it
-    from yaml.cyaml import CParser as _CParser
+try:  # libyaml, where PyYAML was built with it (yaml.cyaml's CParser is this one)
+    from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    _CParser = None
-
-if _CParser is not None:
+    _FAST = False
+else:
+    _FAST = True
 
     class _FastLoader(_Strict, yaml.composer.Composer, _CParser, _Resolver):
         """libyaml scans and parses (about 10 times faster: most of a pack's load time); the
         composing, and so the checks and positions, stay in Python."""
 
-        def __init__(self, stream):
+        def __init__(self, stream: str) -> None:
             _CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             _Resolver.__init__(self)
@@ -128,11 +138,11 @@ class Loaded:
         return self.positions.get((), (None, None))
 
 
-def _mark(mark) -> tuple[int, int]:
+def _mark(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
-def _scalar(node: ScalarNode):
+def _scalar(node: ScalarNode) -> Any:
     tag = node.tag
     value = node.value
     if tag == "tag:yaml.org,2002:bool":
@@ -148,14 +158,14 @@ def _scalar(node: ScalarNode):
     return value
 
 
-def _construct(node, path: Path_, positions: dict) -> Any:
+def _construct(node: Node, path: Path_, positions: dict[Path_, tuple[int, int]]) -> Any:
     positions.setdefault(path, _mark(node.start_mark))
     if isinstance(node, ScalarNode):
         return _scalar(node)
     if isinstance(node, SequenceNode):
         return [_construct(child, path + (i,), positions) for i, child in enumerate(node.value)]
     if isinstance(node, MappingNode):
-        result: dict = {}
+        result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 raise _YamlProblem(key_node.start_mark, "a key must be a plain word, not a list or mapping")
@@ -179,7 +189,7 @@ def _construct(node, path: Path_, positions: dict) -> Any:
 
 def loads(text: str, file: str = "<input>") -> Loaded:
     """Parse one YAML (or JSON) document from ``text``. Raises :class:`InputError`."""
-    if _CParser is not None:
+    if _FAST:
         try:
             return _load(_FastLoader, text, file)
         except InputError as exc:
@@ -189,14 +199,14 @@ def loads(text: str, file: str = "<input>") -> Loaded:
     return _load(_Loader, text, file)
 
 
-def _load(make_loader, text: str, file: str) -> Loaded:
+def _load(make_loader: Callable[[str], _Strict], text: str, file: str) -> Loaded:
     loader = None
     try:
         loader = make_loader(text)  # the reader checks every character as it is built
         node = loader.get_single_node()
         if node is None:
             raise InputError(Problem(file, 1, 1, "the file is empty"))
-        positions: dict = {}
+        positions: dict[Path_, tuple[int, int]] = {}
         data = _construct(node, (), positions)
         return Loaded(data, file, positions)
     except _YamlProblem as exc:
@@ -205,8 +215,8 @@ def _load(make_loader, text: str, file: str) -> Loaded:
     except yaml.MarkedYAMLError as exc:
         # In plain words with the fix (_yaml_messages); a quote never closed is shown where it opens.
         mark = (exc.context_mark if use_start(exc.problem) else None) or exc.problem_mark or exc.context_mark
-        line, col = _mark(mark) if mark else (None, None)
-        raise _malformed(Problem(file, line, col, f"not valid YAML: {plain(exc.problem, exc.context)}")) from None
+        at: tuple[Optional[int], Optional[int]] = _mark(mark) if mark else (None, None)
+        raise _malformed(Problem(file, *at, f"not valid YAML: {plain(exc.problem, exc.context)}")) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: say where it is
         line, col = _offset(text, exc.position)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character) if isinstance(exc.character, int) else None
@@ -227,7 +237,7 @@ def _offset(text: str, position: int) -> tuple[int, int]:
 
 def _malformed(problem: Problem) -> InputError:
     error = InputError(problem)
-    error.malformed = True  # type: ignore[attr-defined]
+    error.malformed = True  # type: ignore[attr-defined]  # a mark loads() reads with getattr
     return error
 
 
@@ -314,7 +324,7 @@ def load_file(path: str | Path, limit: int = FILE_BYTES) -> Loaded:
     return loads(text, name)
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):  # datetime, date, time: the models parse text
         return value.isoformat()
     if hasattr(value, "model_dump"):

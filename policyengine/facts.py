@@ -14,8 +14,9 @@ as strings):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Optional, get_args
 from zoneinfo import ZoneInfo
@@ -45,7 +46,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 #: (lowest, highest, values excluded between them) of a whole-number fact, ``UNKNOWN`` included
 #: where the fact may be not known.
-Domain = tuple[int, int, frozenset]
+Domain = tuple[int, int, frozenset[int]]
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,13 @@ class FactField:
     domain: Optional[Domain] = None
 
 
-def _f(name, type_, description, values=(), always_known=False, domain=None):
-    if domain is not None:
-        domain = (domain[0], domain[1], frozenset(domain[2]))
-    return FactField(name, type_, description, tuple(values), always_known, domain)
+def _f(name: str, type_: str, description: str, values: Iterable[str] = (), always_known: bool = False,
+       domain: Optional[tuple[int, int, Iterable[int]]] = None) -> FactField:
+    exact = (domain[0], domain[1], frozenset(domain[2])) if domain is not None else None
+    return FactField(name, type_, description, tuple(values), always_known, exact)
 
 
-def _words(literal) -> tuple[str, ...]:
+def _words(literal: Any) -> tuple[str, ...]:
     """The words of a ``Literal`` type of the visit model: an enum fact holds what the model accepts."""
     return get_args(literal)
 
@@ -138,7 +139,7 @@ FIELDS: dict[str, FactField] = {f.name: f for f in FACT_FIELDS}
 #: numbers (minutes to a day, staff to ``STAFF``) so that these are exact.
 INT_DOMAINS: dict[str, Domain] = {f.name: f.domain for f in FACT_FIELDS if f.domain is not None}
 #: What the proofs assume of an int fact missing from INT_DOMAINS: wide, so they stay sound.
-WIDE_DOMAIN: tuple[int, int, frozenset] = (UNKNOWN, 10**9, frozenset())
+WIDE_DOMAIN: tuple[int, int, frozenset[Any]] = (UNKNOWN, 10**9, frozenset())
 
 
 _ROLE_FACTS = {role: f"role_{role}" for role in STAFF_ROLES}
@@ -179,7 +180,7 @@ class Clock:
         """
         zone = _zone(self.timezone)
         moment = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
-        if moment.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
             return None
         return moment
 
@@ -224,8 +225,8 @@ def next_working_day(day: date) -> date:
 
 
 @lru_cache(maxsize=64)
-def _england(year: int):
-    return holidays.UK(subdiv="ENG", years=year)
+def _england(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="ENG", years=year)
 
 
 def _within(start: int, end: int, window: tuple[int, int], working_day: bool) -> int:

@@ -56,6 +56,18 @@ skip) and finds a working day with :func:`next_working_day` (:func:`is_bank_holi
 
 from __future__ import annotations
 
+from ._numbers import number_words, staff_words, time_words
+from ._rule import (
+    BadReturn,
+    CitationSpec,
+    ClockTime,
+    PhaseOutcome,
+    Rule,
+    add_approval,
+    on_arrival,
+    set_all_staff,
+    to_minutes,
+)
 from .conditions.form import FALSE, TRUE, Condition, ConditionSpec, all_of, any_of, fact, negate
 from .facts import FACT_FIELDS, UNKNOWN, Clock, FactField, is_bank_holiday, next_working_day
 from .models import (
@@ -70,19 +82,7 @@ from .models import (
     StaffRole,
     phase_of_data,
 )
-from ._numbers import number_words, staff_words, time_words
 from .plugins.registry import hookimpl
-from ._rule import (
-    BadReturn,
-    CitationSpec,
-    ClockTime,
-    PhaseOutcome,
-    Rule,
-    add_approval,
-    on_arrival,
-    set_all_staff,
-    to_minutes,
-)
 
 __all__ = [
     # the base class and its parts

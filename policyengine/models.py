@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from enum import Enum
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Self, Union, cast, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
@@ -33,7 +33,7 @@ Purpose = Literal[
     "early_years",
     "other",
 ]
-PURPOSES: tuple[str, ...] = Purpose.__args__  # type: ignore[attr-defined]
+PURPOSES: tuple[str, ...] = get_args(Purpose)
 
 StaffRole = Literal[
     "attendance_officer",
@@ -50,13 +50,13 @@ StaffRole = Literal[
     "office",
     "other",
 ]
-STAFF_ROLES: tuple[str, ...] = StaffRole.__args__  # type: ignore[attr-defined]
+STAFF_ROLES: tuple[str, ...] = get_args(StaffRole)
 
 Dbs = Literal["none", "basic", "standard", "enhanced", "enhanced_barred"]
-DBS_LEVELS: tuple[str, ...] = Dbs.__args__  # type: ignore[attr-defined]
+DBS_LEVELS: tuple[str, ...] = get_args(Dbs)
 
 Approver = Literal["headteacher", "dsl", "deputy_dsl", "senior_attendance_lead", "line_manager", "slt"]
-APPROVERS: tuple[str, ...] = Approver.__args__  # type: ignore[attr-defined]
+APPROVERS: tuple[str, ...] = get_args(Approver)
 
 RiskAssessment = Literal["none", "completed", "approved"]
 Animals = Literal["none", "present", "unknown"]
@@ -68,7 +68,7 @@ MeetingRoom = Literal["doorstep", "ground_floor", "upstairs", "child_bedroom"]
 #: other than the doorstep). Each asks its own question: may we arrange this visit as planned; may
 #: we wait, speak on the doorstep, go in; may we stay, in this room, as things are.
 Phase = Literal["plan", "door", "inside"]
-PHASES: tuple[str, ...] = Phase.__args__  # type: ignore[attr-defined]
+PHASES: tuple[str, ...] = get_args(Phase)
 
 #: The longest span of minutes a visit states (a duration, a wait, a check-in interval): one day.
 #: Numbers are bounded so that what the satisfiability proofs assume is what a visit can hold.
@@ -180,7 +180,7 @@ class Visit(_Strict):
 
     @field_validator("start", mode="before")
     @classmethod
-    def _parse_start(cls, value):
+    def _parse_start(cls, value: object) -> datetime:
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, str):
@@ -189,10 +189,10 @@ class Visit(_Strict):
             raise ValueError("must be an ISO 8601 date and time written as text, e.g. '2026-11-23T10:00'")
         if moment.tzinfo is None:
             moment = _london(moment)
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
 
     @model_validator(mode="after")
-    def _phase_agrees(self):
+    def _phase_agrees(self) -> Self:
         problem = phase_contradiction(self.phase, self.on_arrival)
         if problem:
             raise PydanticCustomError("phase_contradiction", problem, {"at": ("phase",)})
@@ -235,11 +235,11 @@ def phase_of(visit: Visit) -> Phase:
     return visit.phase or derived_phase(visit.on_arrival)
 
 
-def phase_of_data(visit: dict) -> Phase:
+def phase_of_data(visit: dict[str, Any]) -> Phase:
     """:func:`phase_of` for a visit as plain JSON data (what remedies patch), as kinds see it."""
     explicit = visit.get("phase")
     if explicit in PHASES:
-        return explicit  # type: ignore[return-value]
+        return cast(Phase, explicit)  # checked: one of PHASES
     door = visit.get("on_arrival")
     if door is None:
         return "plan"
@@ -250,7 +250,7 @@ def wall_clock(naive: datetime, zone: tzinfo) -> Optional[datetime]:
     """The wall-clock time ``naive`` in ``zone`` (the earlier one where the clocks go back and it
     happens twice), or None where it never happens: in the gap when the clocks go forward."""
     first = naive.replace(tzinfo=zone, fold=0)
-    if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         return None
     return first
 
@@ -297,7 +297,7 @@ class Citation(_Strict):
     quote: str
 
     @classmethod
-    def of(cls, spec, document: str) -> Citation:
+    def of(cls, spec: Any, document: str) -> Citation:  # a rule's or a timed rule's CitationSpec
         """The citation a rule's (or a timed rule's) ``citation:`` gives, in ``document`` (the
         pack's) where it names none."""
         return cls(document=spec.document or document, section=spec.section, quote=spec.quote)
@@ -310,7 +310,7 @@ class Finding(_Strict):
     outcome: Outcome
     message: str
     conditions: list[str] = Field(default_factory=list)
-    remedy: Optional[dict] = Field(
+    remedy: Optional[dict[str, Any]] = Field(
         None, description="a JSON merge patch (RFC 7396) on the visit which, applied, removes this finding"
     )
     citation: Optional[Citation] = None
@@ -339,7 +339,7 @@ class Decision(_Strict):
     findings: list[Finding] = Field(default_factory=list)
 
 
-def visit_json(visit: Visit) -> dict:
+def visit_json(visit: Visit) -> dict[str, Any]:
     """The visit as plain JSON data (what remedies patch)."""
     return visit.model_dump(mode="json", exclude_none=True)
 

@@ -87,7 +87,7 @@ DECLARED: dict[str, VisitFact] = {}
 
 
 
-def value_problems(values: Optional[dict], declared: dict[str, VisitFact], phase: str) -> list[tuple[str, str]]:
+def value_problems(values: Optional[dict[str, Any]], declared: dict[str, VisitFact], phase: str) -> list[tuple[str, str]]:
     """(fact name, message) for each plugin fact a visit gives that ``declared`` does not allow."""
     out: list[tuple[str, str]] = []
     for name, value in (values or {}).items():
@@ -115,7 +115,7 @@ def value_problems(values: Optional[dict], declared: dict[str, VisitFact], phase
     return out
 
 
-def encoded(values: Optional[dict]) -> dict[str, Any]:
+def encoded(values: Optional[dict[str, Any]]) -> dict[str, Any]:
     """Every declared plugin fact as the total fact holds it: given values encoded, the rest not known."""
     given = values or {}
     out: dict[str, Any] = {}

@@ -21,20 +21,26 @@ decision is written: an interrupted run or a full disk leaves no partial file (a
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator, Optional
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Optional
 
-from ..engines.base import ENGINES
-from .._policy import check_many
-from .._visits import parse_visit, school_for
 from .._errors import InputError, PolicyEngineError, Problem
 from .._limits import AUDIT_LINE_BYTES, NUMBER_DIGITS
-from ..packs.load import load_pack
+from .._policy import check_many
+from .._visits import parse_visit, school_for
 from .._yaml import loads, open_regular, size_words
+from ..engines.base import ENGINES
+from ..packs.load import load_pack
+
+if TYPE_CHECKING:  # for annotations only
+    from ..models import Visit
 
 #: Visits decided per check_many call: large enough to amortise, small enough for steady progress.
 CHUNK = 500
@@ -44,7 +50,7 @@ class OutputError(PolicyEngineError, OSError):
     """The decisions could not be written (a full disk, no permission); nothing was left behind."""
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "audit",
         help="decide every visit in a JSONL file",
@@ -57,7 +63,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.school is not None:
         load_pack(args.school)  # an unknown --school is bad input for the whole run: exit 2 now
     source = os.fdopen(open_regular(args.visits), "rb")
@@ -72,15 +78,17 @@ def run(args) -> int:
     return 2 if bad else 0
 
 
-def _audit(args, source: IO[bytes], out: "_Output", progress: Optional["_Progress"]):
-    outcomes: Counter = Counter()
-    rules: Counter = Counter()
+def _audit(
+    args: argparse.Namespace, source: IO[bytes], out: _Output, progress: Optional[_Progress]
+) -> tuple[Counter[str], Counter[tuple[str, str]], int]:
+    outcomes: Counter[str] = Counter()
+    rules: Counter[tuple[str, str]] = Counter()
     bad = 0
-    pending: list[tuple[int, object]] = []
+    pending: list[tuple[int, Visit]] = []
 
-    def flush():
+    def flush() -> None:
         decisions = check_many([v for _, v in pending], school=args.school, engine=args.engine)
-        for (number, _), decision in zip(pending, decisions):
+        for (number, _), decision in zip(pending, decisions, strict=True):
             record = {"line": number, **decision.model_dump(mode="json")}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             outcomes[decision.outcome.value] += 1
@@ -110,7 +118,7 @@ def _audit(args, source: IO[bytes], out: "_Output", progress: Optional["_Progres
     return outcomes, rules, bad
 
 
-def _lines(source: IO[bytes]) -> Iterator[tuple[int, object]]:
+def _lines(source: IO[bytes]) -> Iterator[tuple[int, str | Problem]]:
     """(number, text) for each line ending in ``\n`` (or the file), or (number, Problem) for a line
     that cannot be read: too long or not UTF-8."""
     number = 0
@@ -148,10 +156,10 @@ class _DuplicateKey(ValueError):
     pass
 
 
-def _no_duplicates(pairs: list) -> dict:
+def _no_duplicates(pairs: list[Any]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        seen: set = set()
+        seen: set[Any] = set()
         for key, _ in pairs:
             if key in seen:
                 raise _DuplicateKey(key)
@@ -159,7 +167,7 @@ def _no_duplicates(pairs: list) -> dict:
     return result
 
 
-def _visit_on_line(args, number: int, text: str):
+def _visit_on_line(args: argparse.Namespace, number: int, text: str) -> Optional[Visit]:
     """The visit on this line, or ``None`` after reporting why it cannot be decided."""
     where = f"{args.visits}:{number}"
     try:
@@ -206,7 +214,7 @@ class _Output:
         self.temp: Optional[Path] = None
         self.stream: IO[str] = sys.stdout
 
-    def __enter__(self) -> "_Output":
+    def __enter__(self) -> _Output:
         if self.path is not None:
             target = Path(self.path)
             self.temp = target.with_name(f".{target.name}.{os.getpid()}.partial")
@@ -225,7 +233,7 @@ class _Output:
         except OSError as exc:
             raise OutputError(f"cannot write {self.path or 'standard output'}: {exc.strerror} (no decisions were kept)") from None
 
-    def __exit__(self, kind, exc, tb) -> None:
+    def __exit__(self, kind: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         if self.temp is None:
             if kind is None:
                 self.stream.flush()
@@ -236,7 +244,7 @@ class _Output:
                     self.stream.flush()
                     os.fsync(self.stream.fileno())
                     self.stream.close()
-                    os.replace(self.temp, self.path)  # type: ignore[arg-type]
+                    os.replace(self.temp, self.path)  # type: ignore[arg-type]  # a temp file only for a path
                 except OSError as error:
                     raise OutputError(f"cannot write {self.path}: {error.strerror} (no decisions were kept)") from None
         finally:
@@ -249,7 +257,7 @@ class _Output:
                 self.temp.unlink()
 
 
-def render_summary(outcomes: Counter, rules: Counter, bad: int) -> str:
+def render_summary(outcomes: Counter[str], rules: Counter[tuple[str, str]], bad: int) -> str:
     decided = sum(outcomes.values())
     lines = [f"{'outcome':<24}{'visits':>8}"]
     for outcome in ("permitted", "conditional", "blocked"):

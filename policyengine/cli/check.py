@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
 import textwrap
 
-from ..engines.base import ENGINES
+from .._errors import Problem, UnknownSchoolError
+from .._limits import VISIT_FILE_BYTES
 from .._policy import check
 from .._visits import parse_visit
-from .._errors import Problem, UnknownSchoolError
-from ..models import FINAL_NOTE, Decision, Outcome
-from .._limits import VISIT_FILE_BYTES
 from .._yaml import load_file
+from ..engines.base import ENGINES
+from ..models import FINAL_NOTE, Decision, Outcome
 
 #: How each phase is named at the top of the text, and the question it answers.
 PHASE_NAMES = {"plan": "Planning", "door": "At the door", "inside": "Inside"}
@@ -32,7 +33,7 @@ HEADLINES = {
 }
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="decide one visit", description="Decide whether a visit may go ahead.")
     p.add_argument("visit", metavar="VISIT_FILE", help="the visit, as YAML or JSON")
     p.add_argument("--school", help="the rule pack id (or a pack file); defaults to the visit's 'school'")
@@ -41,7 +42,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     loaded = load_file(args.visit, VISIT_FILE_BYTES)
     visit = parse_visit(loaded)
     try:
@@ -100,8 +101,9 @@ def render_text(decision: Decision) -> str:
     if cited:
         lines.append("Policy:")
         for n, f in enumerate(cited, 1):
-            c = f.citation
-            lines += _wrap(f" [{n}] ", f"{c.document}, {c.section}: \"{c.quote}\"")
+            cite = f.citation
+            if cite is not None:  # only findings with a citation are cited
+                lines += _wrap(f" [{n}] ", f"{cite.document}, {cite.section}: \"{cite.quote}\"")
         lines.append("")
     lines.append(f"({decision.school} rule pack {decision.pack_version}, {decision.pack_digest[:19]})")
     return "\n".join(lines) + "\n"

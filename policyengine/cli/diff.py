@@ -23,20 +23,24 @@ Decisions here are made by the python engine, which gives the same decisions as 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import textwrap
 from collections import Counter
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
-from ..models import visit_json
+from .._errors import InputError, Problem
+from .._patch import merge_diff
 from .._policy import policy
 from .._visits import parse_visit
-from .._errors import InputError, Problem
-from ..models import Decision
+from ..models import Decision, visit_json
 from ..packs.load import PackBase, compile_pack, load_pack
-from .._patch import merge_diff
 from ..packs.witness import PREPARED, changed_rules, differences
+
+if TYPE_CHECKING:  # for annotations only
+    from .._rule import Rule
+    from ..models import Visit
 
 #: How many visits of each old -> new change ``--visits`` lists.
 FIRST_FEW = 3
@@ -45,7 +49,7 @@ _NOT_SETTINGS = {"rules", "examples", "catalogue", "example_base", "timed"}
 WIDTH = 100
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "diff",
         help="what changes between two packs: rules, and decisions (with a witness visit for each)",
@@ -65,7 +69,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     old, new = load_pack(args.old), load_pack(args.new)
     report = compare(old, new, args.old, args.new)
     bad = 0
@@ -84,7 +88,7 @@ def run(args) -> int:
 # -- what changed in the pack -----------------------------------------------------------------------
 
 
-def _label(pack: PackBase, given: str) -> dict:
+def _label(pack: PackBase, given: str) -> dict[str, Any]:
     return {"given": given, "id": pack.id, "version": pack.version, "file": pack.file, "digest": pack.digest}
 
 
@@ -102,7 +106,7 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
 _WORDING = ("title", "message", "conditions", "citation", "notes")
 
 
-def field_changes(before: dict, after: dict) -> list[dict]:
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     """``{field, old, new}`` for each dotted field whose value differs (``None``: not given); what
     decides when a rule fires (its kind's parameters, outcome, purposes...) before its wording."""
     a, b = _flat(before), _flat(after)
@@ -111,11 +115,11 @@ def field_changes(before: dict, after: dict) -> list[dict]:
     return [{"field": f, "old": a.get(f), "new": b.get(f)} for f in fields]
 
 
-def _rule_data(rule) -> dict:
+def _rule_data(rule: Rule) -> dict[str, Any]:
     return rule.model_dump(mode="json", exclude_none=True)
 
 
-def _timed(pack: PackBase) -> dict[str, dict]:
+def _timed(pack: PackBase) -> dict[str, dict[str, Any]]:
     """A pack's timed rules (and escalations, and calendar) by name, for comparing one by one."""
     timed = pack.timed.model_dump(mode="json", exclude_none=True) if pack.timed is not None else {}
     found = {t["id"]: t for part in ("visit", "absence") for t in timed.get(part, [])}
@@ -125,7 +129,7 @@ def _timed(pack: PackBase) -> dict[str, dict]:
     return found
 
 
-def compare_timed(old: PackBase, new: PackBase) -> dict:
+def compare_timed(old: PackBase, new: PackBase) -> dict[str, Any]:
     """The timed rules (``policyengine monitor``, ``policyengine due``) added, removed and changed."""
     before, after = _timed(old), _timed(new)
     return {
@@ -136,14 +140,14 @@ def compare_timed(old: PackBase, new: PackBase) -> dict:
     }
 
 
-def compare(old: PackBase, new: PackBase, old_given: str = "", new_given: str = "") -> dict:
+def compare(old: PackBase, new: PackBase, old_given: str = "", new_given: str = "") -> dict[str, Any]:
     """What changed from ``old`` to ``new``: settings, rules, and a witness visit per changed decision."""
     settings = field_changes(
         {k: v for k, v in old.model_dump(mode="json").items() if k not in _NOT_SETTINGS},
         {k: v for k, v in new.model_dump(mode="json").items() if k not in _NOT_SETTINGS},
     )
-    before = {r.id: r for r in old.rules}  # type: ignore[attr-defined]
-    after = {r.id: r for r in new.rules}  # type: ignore[attr-defined]
+    before = {r.id: r for r in old.rules}
+    after = {r.id: r for r in new.rules}
     changed = []
     for rid in sorted(before.keys() & after.keys()):
         fields = field_changes(_rule_data(before[rid]), _rule_data(after[rid]))
@@ -192,14 +196,14 @@ def compare(old: PackBase, new: PackBase, old_given: str = "", new_given: str = 
     }
 
 
-def _decision(decision: Decision) -> dict:
+def _decision(decision: Decision) -> dict[str, Any]:
     return decision.model_dump(mode="json")
 
 
 # -- what happens to a file of visits ---------------------------------------------------------------
 
 
-def compare_visits(old: PackBase, new: PackBase, path: str) -> tuple[dict, int]:
+def compare_visits(old: PackBase, new: PackBase, path: str) -> tuple[dict[str, Any], int]:
     """Decide each visit of the JSONL file at ``path`` with both packs: the changes by old -> new
     outcome, with the first few visits of each. Bad lines are reported on stderr and skipped;
     returns the summary and the number of bad lines."""
@@ -209,8 +213,8 @@ def compare_visits(old: PackBase, new: PackBase, path: str) -> tuple[dict, int]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Problem(path, None, None, f"cannot read the file: {exc}")) from None
     decided = bad = 0
-    counts: Counter = Counter()
-    first: dict[tuple[str, str], list[dict]] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    first: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for number, text in enumerate(lines, 1):
         if not text.strip():
             continue
@@ -260,7 +264,7 @@ def _wrap(text: str, indent: str, first: str = "") -> list[str]:
                          break_on_hyphens=False, break_long_words=False) or [indent + first]
 
 
-def _changes(changes: list[dict], indent: str) -> list[str]:
+def _changes(changes: list[dict[str, Any]], indent: str) -> list[str]:
     lines = []
     for c in changes:
         old, new = _shown(c["old"]), _shown(c["new"])
@@ -277,12 +281,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _outcome_line(label: str, decision: dict) -> str:
+def _outcome_line(label: str, decision: dict[str, Any]) -> str:
     deciding = [f["rule"] for f in decision["findings"] if f["outcome"] == decision["outcome"] and f["outcome"] != "permitted"]
     return f"    {label} {decision['outcome'].upper()}" + (f" ({', '.join(deciding)})" if deciding else "")
 
 
-def render(report: dict) -> str:
+def render(report: dict[str, Any]) -> str:
     old, new = report["old"], report["new"]
     width = max(len(old["given"]), len(new["given"])) + 1
     lines = [
@@ -364,7 +368,7 @@ def render(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rules_alone(pack: PackBase, visit) -> Decision:
+def _rules_alone(pack: PackBase, visit: Visit) -> Decision:
     """What ``pack``'s rules decide for ``visit``, without the reminder of an overdue review (which
     depends on the date, not the rules)."""
     return policy(pack, engine="python").decide(visit, review_reminder=False)

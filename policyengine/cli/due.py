@@ -7,16 +7,21 @@ what, and the policy's words. ``--format json`` writes one JSON object a line.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import textwrap
+from typing import TYPE_CHECKING
 
 from .._errors import InputError, Problem
 from .._yaml import Loaded, load_file
 from ..monitor.absence import AbsenceTriggers, DueAction, parse_absence
 
+if TYPE_CHECKING:  # for annotations only
+    from ..monitor.absence import Absence
 
-def add_parser(sub) -> None:
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "due",
         help="what a pupil's absence makes due, and by which school day",
@@ -33,7 +38,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     triggers = AbsenceTriggers(args.school, calendar=args.calendar, engine=args.engine)
     loaded = load_file(args.absence)
     records = loaded.data if isinstance(loaded.data, list) else [loaded.data]
@@ -65,7 +70,7 @@ def run(args) -> int:
     return 0
 
 
-def render_text(record, actions: list[DueAction], school: str) -> str:
+def render_text(record: Absence, actions: list[DueAction], school: str) -> str:
     who = record.pupil or "The pupil"
     ended = f" to {record.last_day:%a %d %b %Y}" if record.last_day else ", still absent"
     lines = [f"{who}: absent from {record.first_day:%a %d %b %Y}{ended} ({school})"]

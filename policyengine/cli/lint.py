@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..packs.lint import Unreadable, lint_file, lint_loaded, read_text
 from ..plugins.registry import default_registry
 
+if TYPE_CHECKING:  # for annotations only
+    from .._errors import Problem
 
-def add_parser(sub) -> None:
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "lint",
         help="check rule packs for mistakes",
@@ -28,7 +33,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     # Every pack known by id is a file, or data a plugin gave (linted as it was given).
     files = args.packs or [e.path or e for _, e in sorted(default_registry().packs().items())]
     try:
@@ -59,6 +64,6 @@ def run(args) -> int:
     return 1 if failing else 0
 
 
-def _line(p) -> str:
+def _line(p: Problem) -> str:
     where = p.file + (f":{p.line}" if p.line else "") + (f":{p.column}" if p.column else "")
     return f"{where}: {p.severity}: {p.message}"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn, Optional
 
-from ..engines.base import ENGINES, available_engines, resolve_engine, unavailable_reason
 from .._errors import InputError, PolicyEngineError, Problem
-from ..plugins.registry import set_default_plugin_timeout
 from .._version import __version__
+from ..engines.base import ENGINES, available_engines, resolve_engine, unavailable_reason
+from ..plugins.registry import set_default_plugin_timeout
 
 #: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
 COMMANDS = (
@@ -38,7 +39,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own errors are bad input too: exit 2, one line
+    def error(self, message: str) -> NoReturn:  # argparse's own errors are bad input too: exit 2, one line
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
@@ -57,11 +58,13 @@ def engines_line() -> str:
 class _Version(argparse.Action):
     """``--version``: the version, then the engines available here (worked out only when asked)."""
 
-    def __init__(self, option_strings, version: str, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help="show the version and the engines available, and exit"):
+    def __init__(self, option_strings: Sequence[str], version: str, dest: str = argparse.SUPPRESS, default: Any = argparse.SUPPRESS,
+                 help: str = "show the version and the engines available, and exit") -> None:
         super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
         self.version = version
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: Optional[str] = None) -> None:
         sys.stdout.write(f"{self.version}\n{engines_line()}\n")
         parser.exit()
 
@@ -115,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "engine", None) is not None:
             _engine_option(args.engine)
-        return args.run(args)
+        code: int = args.run(args)
+        return code
     except InputError as exc:
         return report_input_error(exc)
     except PolicyEngineError as exc:

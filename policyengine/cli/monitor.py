@@ -24,17 +24,18 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import IO, Optional
+from types import FrameType
+from typing import IO, Any, Optional
 
 from .._errors import InputError, PolicyEngineError, Problem
-from ..packs.load import load_pack
 from ..monitor.events import Action
 from ..monitor.monitor import Monitor
+from ..packs.load import load_pack
 
 STATE_FORMAT = 1
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "monitor",
         help="watch visits: JSON events in, the actions due out, in event time",
@@ -70,12 +71,12 @@ class _Stop:
     land inside the engine, where it would leave the state half-changed); while the run waits for
     input it stops at once."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.signal: Optional[int] = None
         self.waiting = False
-        self._previous: dict = {}
+        self._previous: dict[signal.Signals, Any] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> _Stop:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous[sig] = signal.signal(sig, self._handle)
@@ -83,12 +84,12 @@ class _Stop:
                 pass
         return self
 
-    def _handle(self, signum, frame):
+    def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
         self.signal = signum
         if self.waiting:
             raise _Stopped
 
-    def readline(self, source) -> str:
+    def readline(self, source: IO[str]) -> str:
         """The next line, or ``""`` at the end of the input or when a signal arrives while waiting."""
         self.waiting = True
         try:
@@ -100,7 +101,7 @@ class _Stop:
         finally:
             self.waiting = False
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
@@ -112,7 +113,7 @@ class _Stopped(Exception):
 class _Run:
     """One run of the command: the monitor, where output goes, and the counts the state file keeps."""
 
-    def __init__(self, args):
+    def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.name = "<stdin>" if args.events == "-" else args.events
         self.lines = 0
@@ -124,7 +125,7 @@ class _Run:
 
     # -- state -----------------------------------------------------------------------------------
 
-    def start(self, source) -> None:
+    def start(self, source: IO[str]) -> None:
         args = self.args
         saved = _read_state(args.state) if args.state else None
         if saved is None:
@@ -225,7 +226,7 @@ class _Run:
         self.out.flush()  # as they fall due: whoever reads the actions must not wait for a buffer
 
 
-def _read_state(path: str) -> Optional[dict]:
+def _read_state(path: str) -> Optional[dict[str, Any]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -261,7 +262,7 @@ def _write_atomically(path: Path, text: str) -> None:
         os.close(folder)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     load_pack(args.school)  # an unknown --school is bad input for the whole run: exit 2 now
     run = _Run(args)
     try:

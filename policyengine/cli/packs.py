@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .._errors import InputError, PluginError
@@ -10,14 +11,14 @@ from ..packs.load import available_packs, load_pack
 from ..plugins.registry import default_registry
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("packs", help="list the rule packs that can be used by id")
     p.set_defaults(run=run_packs)
     f = sub.add_parser("facts", help="list the visit facts that rules (and the condition kind) can test")
     f.set_defaults(run=run_facts)
 
 
-def run_packs(args) -> int:
+def run_packs(args: argparse.Namespace) -> int:
     """Every pack by id; one that cannot be used (a broken plugin's) is reported and the rest listed."""
     unusable = 0
     for pack_id in available_packs():
@@ -31,7 +32,7 @@ def run_packs(args) -> int:
     return 1 if unusable else 0
 
 
-def run_facts(args) -> int:
+def run_facts(args: argparse.Namespace) -> int:
     """The built-in facts, then the facts plugins add (with the phase in which each is known)."""
     registry = default_registry()
     sources = {name: plugin for report in registry.report() for name in report.facts for plugin in [report.info.name]}

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from typing import Optional
+from typing import Any, Optional
 
-from .main import engines_line
 from .._errors import InputError, PluginError
 from ..packs.load import load_pack
 from ..plugins.registry import Registry, default_registry, registry_or_default
+from .main import engines_line
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "plugins",
         help="list the plugins loaded: their distribution, rule kinds, packs, and whether they listen to decisions",
@@ -21,7 +22,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Lists every plugin, broken ones too (what cannot be used, and why); exit 1 if any is broken."""
     registry = default_registry()
     data = plugins_data(registry)
@@ -36,7 +37,7 @@ def run(args) -> int:
     return 1 if broken else 0
 
 
-def plugins_data(registry: Optional[Registry] = None) -> list[dict]:
+def plugins_data(registry: Optional[Registry] = None) -> list[dict[str, Any]]:
     """Each plugin: who it is, what it provides, and what of it cannot be used (``problems``). Its
     packs are loaded here, so that one that does not load (a missing policy text...) is listed."""
     registry = registry_or_default(registry)
@@ -64,7 +65,7 @@ def plugins_data(registry: Optional[Registry] = None) -> list[dict]:
     return out
 
 
-def render_plugins(registry: Optional[Registry] = None, data: Optional[list[dict]] = None) -> str:
+def render_plugins(registry: Optional[Registry] = None, data: Optional[list[dict[str, Any]]] = None) -> str:
     """One paragraph per plugin, in the order they were registered."""
     lines = []
     for p in data if data is not None else plugins_data(registry):

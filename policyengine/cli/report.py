@@ -13,23 +13,24 @@ holding markup appears as text.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .show import citation_data, timed_data, when_words
-from .table import behaviour_rules
 from .._errors import InputError, Problem
 from .._examples import example_results
-from ..packs.load import PackBase, load_pack
-from ..packs.checks import source_path
-from ..packs.text import Coverage, coverage
 from .._version import __version__
 from .._yaml import read_text
+from ..packs.checks import source_path
+from ..packs.load import PackBase, load_pack
+from ..packs.text import Coverage, coverage
+from .show import citation_data, timed_data, when_words
+from .table import behaviour_rules
 
 _ENV = Environment(
     loader=PackageLoader("policyengine", "templates"),
@@ -50,7 +51,7 @@ _OTHER_ROWS = {
 }
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report",
         help="write an HTML page showing what a pack does, beside its policy text",
@@ -66,7 +67,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     pack = load_pack(args.pack)
     page = render_report(pack)
     if args.output == "-":
@@ -100,7 +101,7 @@ def _parts(text: str, bold: bool) -> tuple[list[tuple[str, bool]], bool]:
     return runs, bold
 
 
-def report_data(pack: PackBase) -> dict:
+def report_data(pack: PackBase) -> dict[str, Any]:
     """Everything the page shows, as plain data (the template only lays it out)."""
     source, source_name = _policy_text(pack)
     cover: Optional[Coverage] = coverage(pack, source) if source is not None else None
@@ -115,7 +116,7 @@ def report_data(pack: PackBase) -> dict:
                                   "not_timed": s.not_timed})
             blocks.append({"kind": block.kind, "level": block.level, "marker": block.marker, "sentences": sentences})
     rules = []
-    for rule in pack.rules:  # type: ignore[attr-defined]
+    for rule in pack.rules:
         rules.append({
             "id": rule.id,
             "kind": rule.kind,
@@ -146,7 +147,7 @@ def report_data(pack: PackBase) -> dict:
     # other rules by kind, so every rule is in the overview.
     rows = behaviour_rules(pack)
     listed = {r.id for _, found in rows for r in found}
-    rest = [r for r in pack.rules if r.id not in listed]  # type: ignore[attr-defined]
+    rest = [r for r in pack.rules if r.id not in listed]
     for kind, name in _OTHER_ROWS.items():
         rows.append((name, [r for r in rest if r.kind == kind]))
     rows.append(("Rules of other kinds", [r for r in rest if r.kind not in _OTHER_ROWS]))

@@ -15,17 +15,22 @@ that knows their kinds and facts.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, PydanticOmit
-from pydantic_core import core_schema
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import PydanticOmit, core_schema
 
 from ..facts import FACT_FIELDS
 from ..models import Decision, Visit
 from ..packs.load import pack_model
 from ..plugins.registry import registry_or_default
+
+if TYPE_CHECKING:  # for annotations only
+    from ..plugins.registry import Registry
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
 
@@ -61,11 +66,12 @@ class EditorSchema(GenerateJsonSchema):
         }
 
 
-def schema(name: str, registry=None) -> dict:
+def schema(name: str, registry: Optional[Registry] = None) -> dict[str, Any]:
     """The JSON Schema of ``visit``, ``pack`` or ``decision``, generated from the models; the pack's
     and the visit's include the rule kinds and visit facts of ``registry``'s plugins."""
     registry = registry_or_default(registry)
-    model = {"visit": Visit, "decision": Decision}.get(name) or pack_model(registry)
+    models: dict[str, type[BaseModel]] = {"visit": Visit, "decision": Decision}
+    model = models.get(name) or pack_model(registry)
     result = {"$schema": SCHEMA_URI, **model.model_json_schema(by_alias=True, schema_generator=EditorSchema)}
     if name == "pack":
         _pack_facts(result, registry)
@@ -74,17 +80,17 @@ def schema(name: str, registry=None) -> dict:
     return result
 
 
-def _pack_facts(result: dict, registry) -> None:
+def _pack_facts(result: dict[str, Any], registry: Registry) -> None:
     """A condition may test the built-in facts and the facts this registry's plugins add."""
     fact = result.get("$defs", {}).get("FactTest", {}).get("properties", {}).get("fact")
     if fact is not None:
         fact["enum"] = [f.name for f in FACT_FIELDS] + sorted(registry.facts())
 
 
-_TYPES = {"bool": {"type": "boolean"}, "int": {"type": "integer", "minimum": 0, "maximum": 10**6}}
+_TYPES: dict[str, dict[str, Any]] = {"bool": {"type": "boolean"}, "int": {"type": "integer", "minimum": 0, "maximum": 10**6}}
 
 
-def _visit_facts(result: dict, registry) -> None:
+def _visit_facts(result: dict[str, Any], registry: Registry) -> None:
     """``facts`` holds the facts plugins add, each with its type; none other."""
     properties: dict[str, Any] = {}
     for name, fact in sorted(registry.facts().items()):
@@ -99,11 +105,11 @@ def _visit_facts(result: dict, registry) -> None:
     }
 
 
-def render(name: str, registry=None) -> str:
+def render(name: str, registry: Optional[Registry] = None) -> str:
     return json.dumps(schema(name, registry), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "schema",
         help="print the JSON Schema of a visit, a rule pack or a decision",
@@ -114,6 +120,6 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     sys.stdout.write(render(args.which))
     return 0

@@ -9,23 +9,28 @@ it beside its words (``words``).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import textwrap
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..conditions.form import Condition, describe, plain
 from .._errors import Problem, UnknownSchoolError
-from ..packs.timed import AbsenceTimer, Deadline, OnlyIf, Timed, VisitTimer, Wait
+from ..conditions.form import Condition, describe, plain
+from ..conditions.satisfy import always
 from ..packs.load import PackBase, load_pack
 from ..packs.phase_checks import phases_it_fires_in
+from ..packs.timed import AbsenceTimer, Deadline, OnlyIf, Timed, VisitTimer, Wait
 from ..plugins.registry import Registry, default_registry
-from ..conditions.satisfy import always
+
+if TYPE_CHECKING:  # for annotations only
+    from .._rule import CitationSpec
+    from ..models import Citation
 
 WIDTH = 100
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "show",
         help="print a pack as it is used: its rules (inherited ones too), where each came from, when it fires",
@@ -43,7 +48,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     registry = default_registry()
     try:
         pack = load_pack(args.pack, registry=registry)
@@ -69,12 +74,12 @@ def _provider(pack: PackBase, registry: Registry) -> Optional[str]:
     return None
 
 
-def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict:
+def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict[str, Any]:
     """What ``show`` prints, as JSON data."""
     registry = registry or default_registry()
     kind_sources = registry.kind_sources()
     rules = []
-    for rule in pack.rules:  # type: ignore[attr-defined]
+    for rule in pack.rules:
         origin = pack.origin(rule.id)
         rules.append(
             {
@@ -240,40 +245,40 @@ def only_if_words(only: Optional[OnlyIf]) -> Optional[str]:
     return "; and ".join(said) or None
 
 
-def citation_data(citation, pack: PackBase) -> dict:
+def citation_data(citation: Citation | CitationSpec, pack: PackBase) -> dict[str, Any]:
     """A citation as shown: its document (the pack's, where it names none), section and quote."""
     return {"document": citation.document or pack.document, "section": citation.section, "quote": citation.quote}
 
 
-def timed_data(pack: PackBase) -> Optional[dict]:
+def timed_data(pack: PackBase) -> Optional[dict[str, Any]]:
     """The pack's ``timed`` section as data: each timed rule as the pack gives it, with its deadline,
     what meets or ends it and its escalation steps in words; ``None`` when the pack has none."""
     timed: Optional[Timed] = pack.timed
     if timed is None:
         return None
 
-    def rule(timer: VisitTimer | AbsenceTimer, kind: str) -> dict:
+    def rule(timer: VisitTimer | AbsenceTimer, kind: str) -> dict[str, Any]:
         data = timer.model_dump(mode="json")
         data["citation"] = citation_data(timer.citation, pack)
         met = [(_EVENT_CLAUSES if kind == "visit" else _ABSENCE_CLAUSES)[e] for e in timer.met_by]
-        words: dict = {
+        words: dict[str, Any] = {
             "deadline": deadline_words(timer),
             "met_by": _or(met) + (" first" if kind == "visit" else ", on or before that day") if met else None,
             "ends": None,
             "only_if": None,
         }
         data["steps"] = []
-        if kind == "visit":
-            if timer.ends:  # type: ignore[union-attr]
-                words["ends"] = _or([_EVENT_CLAUSES[e] for e in timer.ends])  # type: ignore[union-attr]
-            steps = timed.escalations.get(timer.escalation, []) if timer.escalation else []  # type: ignore[union-attr]
+        if isinstance(timer, VisitTimer):  # kind "visit"
+            if timer.ends:
+                words["ends"] = _or([_EVENT_CLAUSES[e] for e in timer.ends])
+            steps = timed.escalations.get(timer.escalation, []) if timer.escalation else []
             data["steps"] = [
                 {**step.model_dump(mode="json"), "citation": citation_data(step.citation, pack),
                  "after": f"{wait_words(step.wait)} after {'the missed deadline' if n == 0 else f'step {n}'}"}
                 for n, step in enumerate(steps)
             ]
         else:
-            words["only_if"] = only_if_words(timer.only_if)  # type: ignore[union-attr]
+            words["only_if"] = only_if_words(timer.only_if)
         data["kind"] = kind
         data["words"] = words
         return data
@@ -347,7 +352,7 @@ def render_show(pack: PackBase, registry: Optional[Registry] = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _catalogue(entries: list[dict]) -> list[str]:
+def _catalogue(entries: list[dict[str, Any]]) -> list[str]:
     """The policy's statements and what the pack does with each: the rules, or why none can."""
     if not entries:
         return ["", "catalogue: none (the pack does not list the policy's statements)"]
@@ -363,11 +368,11 @@ def _catalogue(entries: list[dict]) -> list[str]:
     return lines
 
 
-def _cites(c: dict, label: str = "  cites:", indent: int = 14) -> list[str]:
+def _cites(c: dict[str, Any], label: str = "  cites:", indent: int = 14) -> list[str]:
     return _field(label, f"{c['document']}, {c['section']}: \"{c['quote']}\"", indent=indent)
 
 
-def _timed(timed: Optional[dict]) -> list[str]:
+def _timed(timed: Optional[dict[str, Any]]) -> list[str]:
     """The timed rules in words: each deadline, what is due, its escalation in order, the words cited."""
     if timed is None:
         return [""] + _field("", "timed rules: none (the pack has no timed section: nothing is due by a deadline "

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..conditions.form import facts_used
 from .._errors import InputError, Problem
+from ..conditions.form import facts_used
+from ..conditions.satisfy import always
 from ..models import APPROVERS, Outcome
 from ..packs.load import available_packs, load_pack
 from ..packs.phase_checks import phases_it_fires_in
-from ..conditions.satisfy import always
+
+if TYPE_CHECKING:  # for annotations only
+    from .._rule import Rule
+    from ..packs.model import PackBase
 
 
-def _about(kinds: set, facts: set, check: Callable = lambda rule: True):
+def _about(kinds: set[str], facts: set[str], check: Callable[[Any], bool] = lambda rule: True) -> Callable[[Rule], bool]:
     """Rules of one of ``kinds`` (that ``check`` accepts), or generic ``condition`` rules testing one
     of ``facts`` (a reminder for every visit, ``{fact: staff_count, ge: 1}``, is about nothing in
     particular)."""
 
-    def speaks_to(rule) -> bool:
+    def speaks_to(rule: Any) -> bool:  # any kind: a condition rule's `when` is read
         if rule.kind in kinds:
             return check(rule)
         if rule.kind != "condition":
@@ -56,25 +62,25 @@ _WORD = {Outcome.PERMITTED: "reminder", Outcome.CONDITIONAL: "conditional", Outc
 _PHASE = {"plan": "plan", "door": "at the door", "inside": "inside"}
 
 
-def outcome_words(pack, rule) -> str:
+def outcome_words(pack: PackBase, rule: Rule) -> str:
     """The rule's outcome, in bold; per phase where it differs between the phases it fires in."""
     fires_in = phases_it_fires_in(pack, rule)
     outcomes = {phase: rule.outcome_in(phase) for phase in fires_in}
     said = {o for o in outcomes.values() if o is not None}
     if len(said) <= 1:
         return f"**{_WORD[said.pop() if said else Outcome(rule.outcome)]}**"
-    groups: dict = {}
+    groups: dict[Outcome, list[str]] = {}
     for phase, outcome in outcomes.items():
         if outcome is not None:
             groups.setdefault(outcome, []).append(_PHASE[phase])
     return ", ".join(f"{' and '.join(phases)} **{_WORD[o]}**" for o, phases in groups.items())
 
 
-def behaviour_rules(pack) -> list[tuple[str, list]]:
+def behaviour_rules(pack: PackBase) -> list[tuple[str, list[Rule]]]:
     """Each behaviour, and the pack's rules that speak to it (blocked first, then by id); a generic
     ``condition`` rule only in the first row it speaks to."""
     severity = {"permitted": 0, "conditional": 1, "blocked": 2}
-    shown: set = set()
+    shown: set[Any] = set()
     rows = []
     for name, speaks_to in BEHAVIOURS:
         mine = [r for r in pack.rules if speaks_to(r) and not (r.kind == "condition" and r.id in shown)]
@@ -83,7 +89,7 @@ def behaviour_rules(pack) -> list[tuple[str, list]]:
     return rows
 
 
-def behaviour_table(pack_ids=None) -> str:
+def behaviour_table(pack_ids: Optional[Sequence[str]] = None) -> str:
     """A markdown table: one row per behaviour, one column per pack, each cell its rules' summaries
     and outcomes (per phase of the visit where a rule's outcome differs between them)."""
     packs = [load_pack(p) for p in (pack_ids or available_packs())]
@@ -92,7 +98,7 @@ def behaviour_table(pack_ids=None) -> str:
     for row, (name, _) in enumerate(BEHAVIOURS):
         cells = [
             "<br>".join(f"{r.summary()}{r.scope_words()}: {outcome_words(pack, r)}" for r in column[row][1]) or "nothing"
-            for pack, column in zip(packs, columns)
+            for pack, column in zip(packs, columns, strict=True)
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -110,7 +116,7 @@ def with_table(document: str, table: str, file: str = "<document>") -> str:
     return f"{before}{START}\n{table}{END}{after}"
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("table", help="print rule behaviour by school as a markdown table")
     p.add_argument("packs", nargs="*", metavar="PACK")
     p.add_argument(
@@ -119,7 +125,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     table = behaviour_table(args.packs or None)
     if not args.update:
         sys.stdout.write(table)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .._examples import ExampleResult, example_results
 from ..packs.load import available_packs, load_pack
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "test",
         help="run the example visits shipped with packs",
@@ -22,7 +23,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     targets = args.packs or available_packs()
     total = failed = 0  # counted in examples, not in problems
     for target in targets:

@@ -16,15 +16,18 @@ form for the durable engine. Both see the same total fact (see ``_facts``), so t
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Self, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, WithJsonSchema, model_validator
 
+from .._errors import did_you_mean
 from ..facts import FIELDS, UNKNOWN, WEEKDAYS, enum_values
 from ..models import APPROVERS, STAFF_ROLES
-from .._errors import did_you_mean
+
+if TYPE_CHECKING:  # for annotations only
+    from ..facts import FactField
 
 # -- the tree -------------------------------------------------------------------------------------
 
@@ -44,12 +47,12 @@ class Compare:
 
 @dataclass(frozen=True)
 class All:
-    items: tuple = ()
+    items: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple = ()
+    items: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,14 @@ class Not:
 TRUE = All(())
 FALSE = AnyOf(())
 Condition = Union[Compare, All, AnyOf, Not]
+#: A condition in negation normal form (what :func:`normalise` gives): no ``Not`` left.
+Normal = Union[Compare, All, AnyOf]
+_C = TypeVar("_C", bound=Condition)
 
 
-def all_of(*items: Condition) -> Condition:
+def all_of(*items: _C) -> _C | All | AnyOf:
     """``All`` of ``items``, folding constants and nested ``All``s."""
-    flat: list = []
+    flat: list[Any] = []
     for item in items:
         if item == TRUE:
             continue
@@ -74,9 +80,9 @@ def all_of(*items: Condition) -> Condition:
     return flat[0] if len(flat) == 1 else All(tuple(flat))
 
 
-def any_of(*items: Condition) -> Condition:
+def any_of(*items: _C) -> _C | All | AnyOf:
     """``AnyOf`` of ``items``, folding constants and nested ``AnyOf``s."""
-    flat: list = []
+    flat: list[Any] = []
     for item in items:
         if item == FALSE:
             continue
@@ -111,7 +117,7 @@ def fact(name: str, op: str, value: Any) -> Compare:
     return Compare(name, op, encode(name, value))
 
 
-def negate(cond: Condition) -> Condition:
+def negate(cond: Condition) -> Normal:
     """The negation of ``cond``, pushed down to the comparisons (exact, because facts are total)."""
     if isinstance(cond, Compare):
         return Compare(cond.fact, _NEGATE[cond.op], cond.value)
@@ -124,7 +130,7 @@ def negate(cond: Condition) -> Condition:
     raise TypeError(f"not a condition: {cond!r}")
 
 
-def normalise(cond: Condition) -> Condition:
+def normalise(cond: Condition) -> Normal:
     """Negation normal form: no ``Not`` left, constants folded."""
     if isinstance(cond, Compare):
         return cond
@@ -139,7 +145,7 @@ def normalise(cond: Condition) -> Condition:
 
 # -- evaluation in Python -------------------------------------------------------------------------
 
-_PY_OPS = {
+_PY_OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,
     "lt": operator.lt,
@@ -151,7 +157,7 @@ _PY_OPS = {
 }
 
 
-def evaluate(cond: Condition, fact_: dict) -> bool:
+def evaluate(cond: Condition, fact_: dict[str, Any]) -> bool:
     """Whether ``cond`` holds for the total fact ``fact_``."""
     if isinstance(cond, Compare):
         return _PY_OPS[cond.op](fact_[cond.fact], cond.value)
@@ -164,7 +170,7 @@ def evaluate(cond: Condition, fact_: dict) -> bool:
     raise TypeError(f"not a condition: {cond!r}")
 
 
-def compile_python(cond: Condition):
+def compile_python(cond: Condition) -> Callable[[dict[str, Any]], bool]:
     """A closure evaluating ``cond`` (normalised) without walking the tree on every call."""
     cond = normalise(cond)
     if isinstance(cond, Compare):
@@ -183,14 +189,14 @@ def compile_python(cond: Condition):
 # Loops, not all()/any() over a generator: an interrupt that lands while a generator left behind by
 # an early return is being closed is "ignored" by Python (printed, never raised), so the caller's
 # Ctrl-C would be lost. (They are a little faster too.)
-def _every(parts: tuple, f: dict) -> bool:
+def _every(parts: tuple[Any, ...], f: dict[str, Any]) -> bool:
     for p in parts:
         if not p(f):
             return False
     return True
 
 
-def _some(parts: tuple, f: dict) -> bool:
+def _some(parts: tuple[Any, ...], f: dict[str, Any]) -> bool:
     for p in parts:
         if p(f):
             return True
@@ -452,7 +458,10 @@ def _leaf_words(c: Compare) -> tuple[str, str, bool]:
     if w.clauses:
         return "", _join([w.clauses.get(v, v.replace("_", " ")) for v in yes]), unknown
     no = [v for v in known if v not in yes]
-    words = (lambda vs: _join([w.values.get(v, v.replace("_", " ")) for v in vs]))
+
+    def words(vs: list[str]) -> str:
+        return _join([w.values.get(v, v.replace("_", " ")) for v in vs])
+
     # Negative words ("the meeting is not on the doorstep") would take in "not known" too: they are
     # used only where it does, or the fact is always known, and they are shorter.
     if len(yes) <= len(no) or ("unknown" in every and not unknown):
@@ -468,7 +477,7 @@ _COUNT = {"lt": "fewer than {}", "le": "at most {}", "gt": "more than {}", "ge":
           "ne": "other than {}", "in": "exactly {}", "not_in": "other than {}"}
 
 
-def _number_words(c: Compare, w: Wording, test, values: tuple) -> tuple[str, str, bool]:
+def _number_words(c: Compare, w: Wording, test: Callable[[Any, Any], bool], values: tuple[Any, ...]) -> tuple[str, str, bool]:
     # The comparison is constant between these points, so they settle whether every known value,
     # or none, meets it.
     points = {w.least, 10**7} | {v + d for v in values for d in (-1, 0, 1) if v + d >= w.least}
@@ -506,7 +515,7 @@ def plain(cond: Condition) -> str:
     return _plain(normalise(cond), 0)
 
 
-def _plain(cond: Condition, depth: int) -> str:
+def _plain(cond: Normal, depth: int) -> str:
     if isinstance(cond, Compare):
         return _phrase(*_leaf_words(cond))
     if cond == TRUE:
@@ -562,7 +571,7 @@ class FactTest(BaseModel):
     not_in: Optional[list[Scalar]] = None
 
     @model_validator(mode="after")
-    def _check(self):
+    def _check(self) -> Self:
         spec = FIELDS.get(self.fact)
         if spec is None:
             raise ValueError(f"unknown fact '{self.fact}'{did_you_mean(self.fact, FIELDS)}")
@@ -571,7 +580,13 @@ class FactTest(BaseModel):
             raise ValueError(f"give exactly one comparison ({', '.join(OPS)}) for fact '{self.fact}'")
         op = given[0]
         value = self.in_ if op == "in" else getattr(self, op)
-        values = value if op in ("in", "not_in") else [value]
+        values: list[Any]
+        if op not in ("in", "not_in"):
+            values = [value]
+        elif value is None:  # `in: null` would otherwise be a TypeError, not a message
+            raise ValueError(f"'{op}' needs a list of values for fact '{self.fact}'")
+        else:
+            values = value
         for v in values:
             _check_value(spec, op, v)
         return self
@@ -584,7 +599,7 @@ class FactTest(BaseModel):
         raise AssertionError("validated FactTest without a comparison")
 
 
-def _check_value(spec, op: str, v: Any) -> None:
+def _check_value(spec: FactField, op: str, v: Any) -> None:
     if spec.type == "bool":
         if op not in ("eq", "ne", "in", "not_in"):
             raise ValueError(f"'{spec.name}' is true/false: compare it with eq or ne")
@@ -606,7 +621,7 @@ class AllTest(BaseModel):
     """Every one of the listed conditions holds."""
 
     model_config = ConfigDict(extra="forbid")
-    all: list["ConditionSpec"] = Field(min_length=1)
+    all: list[ConditionSpec] = Field(min_length=1)
 
     def compile(self) -> Condition:
         return all_of(*(c.compile() for c in self.all))
@@ -616,7 +631,7 @@ class AnyTest(BaseModel):
     """At least one of the listed conditions holds."""
 
     model_config = ConfigDict(extra="forbid")
-    any: list["ConditionSpec"] = Field(min_length=1)
+    any: list[ConditionSpec] = Field(min_length=1)
 
     def compile(self) -> Condition:
         return any_of(*(c.compile() for c in self.any))
@@ -626,7 +641,7 @@ class NotTest(BaseModel):
     """The condition does not hold."""
 
     model_config = ConfigDict(extra="forbid")
-    not_: "ConditionSpec" = Field(alias="not")
+    not_: ConditionSpec = Field(alias="not")
 
     def compile(self) -> Condition:
         return Not(self.not_.compile())

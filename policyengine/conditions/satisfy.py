@@ -7,12 +7,11 @@ true when reported (a sound check), though some impossible combinations go unnot
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
-from .form import FALSE, All, AnyOf, Compare, Condition, all_of, negate, normalise
 from ..facts import FIELDS, UNKNOWN, WIDE_DOMAIN, enum_values
 from ..plugin_facts import DECLARED, MAX_INT
-
+from .form import FALSE, All, AnyOf, Compare, Condition, all_of, negate, normalise
 
 _MAX_TERMS = 512
 
@@ -22,7 +21,7 @@ def _dnf(cond: Condition) -> Optional[list[list[Compare]]]:
     if isinstance(cond, Compare):
         return [[cond]]
     if isinstance(cond, AnyOf):
-        out: list = []
+        out: list[Any] = []
         for item in cond.items:
             sub = _dnf(item)
             if sub is None:
@@ -44,7 +43,7 @@ def _dnf(cond: Condition) -> Optional[list[list[Compare]]]:
     raise TypeError(cond)
 
 
-def _domain(name: str):
+def _domain(name: str) -> Optional[set[int | str]]:
     spec = FIELDS[name]
     if spec.type == "bool":
         return {1, 0, UNKNOWN}
@@ -69,7 +68,7 @@ def _term_satisfiable(term: list[Compare]) -> bool:
         # so "never" and "always" hold for every visit both engines can see. A plugin's whole-number
         # fact is 0 to 10**6.
         lo, hi, never = FIELDS[name].domain or ((UNKNOWN, MAX_INT, frozenset()) if name in DECLARED else WIDE_DOMAIN)
-        excluded: set = set(never)
+        excluded: set[Any] = set(never)
         for c in comps:
             v = c.value
             if c.op == "eq":
@@ -98,11 +97,11 @@ def _term_satisfiable(term: list[Compare]) -> bool:
     return True
 
 
-def _holds(c: Compare, v) -> bool:
+def _holds(c: Compare, v: Any) -> bool:
     if c.op == "eq":
-        return v == c.value
+        return bool(v == c.value)
     if c.op == "ne":
-        return v != c.value
+        return bool(v != c.value)
     if c.op == "in":
         return v in c.value
     if c.op == "not_in":

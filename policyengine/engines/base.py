@@ -83,7 +83,7 @@ def engine_class(name: str) -> type[Engine]:
 
 def unavailable_reason(name: str) -> Optional[str]:
     """Why the engine ``name`` cannot run on this Python, or None when it can."""
-    reason: Optional[str] = getattr(importlib.import_module(ENGINE_CLASSES[name][0]), "unavailable_reason")()
+    reason: Optional[str] = importlib.import_module(ENGINE_CLASSES[name][0]).unavailable_reason()
     return reason
 
 

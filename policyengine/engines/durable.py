@@ -78,12 +78,18 @@ import signal
 import sys
 import threading
 import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..conditions.form import facts_used
-from .durable_form import CHECK_ID, RULESET_STACK, durable_condition, pieces, to_durable, ways, width
 from .._errors import DecisionError, PolicyEngineError
-from .base import Engine
+from ..conditions.form import facts_used
 from ..conditions.satisfy import always
+from .base import Engine
+from .durable_form import CHECK_ID, RULESET_STACK, durable_condition, pieces, to_durable, ways, width
+
+if TYPE_CHECKING:  # for annotations only
+    from ..packs.compiled import CompiledPack
+    from .base import Fact
 
 try:  # durable-rules fails to import on Python 3.13; the python engine still works there.
     import durable_rules_engine as _native
@@ -146,7 +152,7 @@ except ImportError:  # pragma: no cover - another Python implementation
     _handler = signal.getsignal
 
 
-def _defer_signals():
+def _defer_signals() -> Optional[list[signal.Signals]]:
     """Block, in the main thread, the signals that have Python handlers; what to unblock after."""
     if not _CANDIDATES or threading.current_thread() is not threading.main_thread():
         return None
@@ -158,7 +164,7 @@ def _defer_signals():
     return [s for s in handled if s not in before]  # leave blocked what the caller had blocked
 
 
-def _restore_signals(deferred) -> None:
+def _restore_signals(deferred: Optional[list[signal.Signals]]) -> None:
     if deferred:
         # A signal that arrived meanwhile is delivered now, and its handler runs (and may raise) here.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, deferred)
@@ -180,7 +186,7 @@ def _free_retired() -> None:
         generation, handles, ran = _retired.pop()
         if generation != _generation[0]:
             continue  # built before a fork: the parent's to free
-        for handle, action_ran in zip(handles, ran):
+        for handle, action_ran in zip(handles, ran, strict=True):
             try:
                 if action_ran:  # a session whose action never started has uninitialised memory: leave its state
                     _native.delete_state(handle, _SESSION)
@@ -249,7 +255,7 @@ if _Host is not None:
     class _QuietHost(_Host):
         """A Host without the background dispatch/timer threads (we use no timers)."""
 
-        def _run(self):
+        def _run(self) -> None:
             return None
 
     class _Action(_Promise):
@@ -266,7 +272,7 @@ if _Host is not None:
             self._ruleset = ruleset
             self._ids = rule_ids
 
-        def run(self, c, complete):
+        def run(self, c: Any, complete: Callable[..., Any]) -> None:
             tally = self._tally
             tally.started += 1
             tally.ran[self._ruleset] = True
@@ -284,9 +290,9 @@ if _Host is not None:
             complete(None)
 
 
-def _rename(expr: dict, alias: dict) -> dict:
+def _rename(expr: dict[str, Any], alias: dict[str, Any]) -> dict[str, Any]:
     """``expr`` with fact names replaced by their short aliases (operators and check_ref kept)."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in expr.items():
         if key in ("$and", "$or"):
             out[key] = [_rename(e, alias) for e in value]
@@ -297,7 +303,7 @@ def _rename(expr: dict, alias: dict) -> dict:
     return out
 
 
-def _guarded(expr: dict) -> dict:
+def _guarded(expr: dict[str, Any]) -> dict[str, Any]:
     """``expr`` with the state-record guard, sharing a top-level ``$and`` (one operator, not two)."""
     if set(expr) == {"$and"}:
         return {"$and": [_NOT_STATE, *expr["$and"]]}
@@ -314,7 +320,7 @@ class DurableEngine(Engine):
     #: by the fact's ``check_ref``.
     batch = 100
 
-    def __init__(self, compiled):
+    def __init__(self, compiled: CompiledPack) -> None:
         if _Host is None:
             raise DecisionError(f"the durable engine is unavailable: {unavailable_reason()}")
         super().__init__(compiled)
@@ -330,7 +336,7 @@ class DurableEngine(Engine):
         # Each firing costs durable-rules a JSON round trip of the fact and its state, so rules with
         # the same condition share one durable rule, and rules that hold for every visit (reminders)
         # ride on the catch-all, whose firing is the proof that the fact was seen.
-        groups: dict[str, tuple[dict, int, int, list[str]]] = {}
+        groups: dict[str, tuple[dict[str, Any], int, int, list[str]]] = {}
         every_visit = [_SEEN]
         for rule in compiled.rules:
             if always(rule.condition):
@@ -343,7 +349,7 @@ class DurableEngine(Engine):
         # Spread the durable rules over rulesets whose match can never overflow durable-rules'
         # stack: the rules (the catch-all, the proof that the ruleset saw the fact, among them) plus
         # the widest rule's pending alternatives stay within RULESET_STACK.
-        layout: list[list[tuple[dict, tuple[str, ...]]]] = []
+        layout: list[list[tuple[dict[str, Any], tuple[str, ...]]]] = []
         widest: list[int] = []
         budget = 0
         for key in sorted(groups):
@@ -367,7 +373,7 @@ class DurableEngine(Engine):
             f"policyengine_{compiled.id}_{compiled.digest[7:19]}_{serial}_{n}" for n in range(len(layout))
         )
         definitions = {}
-        for n, (name, rules) in enumerate(zip(self.rulesets, layout)):
+        for n, (name, rules) in enumerate(zip(self.rulesets, layout, strict=True)):
             # A fresh dict per ruleset: set_rulesets deletes 'run' from what it is given.
             definition = {
                 f"r{i}": {"all": [{"m": expr}], "run": _Action(self._tally, n, ids)} for i, (expr, ids) in enumerate(rules)
@@ -392,7 +398,7 @@ class DurableEngine(Engine):
         """The first ruleset's name (a pack of fewer than about 58 distinct conditions has only one)."""
         return self.rulesets[0]
 
-    def _message(self, fact: dict) -> dict:
+    def _message(self, fact: dict[str, Any]) -> dict[str, Any]:
         if not RESERVED.isdisjoint(fact):
             key = sorted(RESERVED.intersection(fact))[0]
             raise DecisionError(f"fact field '{key}' is reserved by durable-rules")
@@ -411,7 +417,7 @@ class DurableEngine(Engine):
     def weight(self) -> int:
         return len(self.rulesets)
 
-    def fired_many(self, facts, batch=None) -> list[set[str]]:
+    def fired_many(self, facts: Sequence[Fact], batch: Optional[int] = None) -> list[set[str]]:
         """The rules that fire for each fact, in order; ``batch`` facts go in each ``assert_facts``
         (by default :attr:`batch`). Raises :class:`DecisionError` on any failure."""
         messages = [self._message(f) for f in facts]
@@ -427,7 +433,7 @@ class DurableEngine(Engine):
                 _restore_signals(deferred)
         return out
 
-    def _assert(self, chunk: list[dict]) -> list[set[str]]:
+    def _assert(self, chunk: list[dict[str, Any]]) -> list[set[str]]:
         # Called with ENGINE_LOCK held.
         if self.broken:
             raise DecisionError("this durable-rules engine was abandoned after an interrupted or failed check")

@@ -34,10 +34,14 @@ limit (:func:`limit_problem`), whichever engine is asked for, so a pack means th
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from ..conditions.form import FALSE, TRUE, All, AnyOf, Compare, Condition, all_of, any_of, normalise
-from ..facts import FIELDS, UNKNOWN, enum_values
 from ..conditions.satisfy import satisfiable
+from ..facts import FIELDS, UNKNOWN, enum_values
+
+if TYPE_CHECKING:  # for annotations only
+    from ..conditions.form import Normal
 
 #: The most ``$and``/``$or`` operators durable-rules compiles in one rule (16 fail with error 113).
 MAX_OPERATORS = 15
@@ -56,7 +60,7 @@ CHECK_ID = "check_ref"
 _DR_OPS = {"ne": "$neq", "lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
 
 
-def to_durable(cond: Condition) -> dict:
+def to_durable(cond: Condition) -> dict[str, Any]:
     """durable-rules' JSON form of ``cond`` (one ``m`` expression)."""
     cond = normalise(cond)
     if cond == TRUE:
@@ -75,7 +79,7 @@ def to_durable(cond: Condition) -> dict:
     return {key: [to_durable(i) for i in cond.items]}
 
 
-def _values(fact: str) -> tuple | None:
+def _values(fact: str) -> tuple[Any, ...] | None:
     """Every value a word or yes/no fact can hold, or None for whole numbers."""
     spec = FIELDS[fact]
     if spec.type == "enum":
@@ -85,7 +89,7 @@ def _values(fact: str) -> tuple | None:
     return None
 
 
-def _membership(fact: str, values: tuple, inside: bool) -> Condition:
+def _membership(fact: str, values: tuple[Any, ...], inside: bool) -> Normal:
     """``fact`` in (or not in) ``values`` as plain comparisons, with no ``$or`` where possible."""
     values = tuple(dict.fromkeys(values))
     domain = _values(fact)
@@ -112,7 +116,7 @@ def _membership(fact: str, values: tuple, inside: bool) -> Condition:
     return any_of(*(Compare(fact, "eq", v) for v in ordered))
 
 
-def durable_condition(cond: Condition) -> Condition:
+def durable_condition(cond: Condition) -> Normal:
     """``cond`` normalised, with memberships rewritten for durable-rules (see the module)."""
     cond = normalise(cond)
     if isinstance(cond, Compare):
@@ -121,7 +125,7 @@ def durable_condition(cond: Condition) -> Condition:
         return all_of(*(durable_condition(i) for i in cond.items))
     items = [durable_condition(i) for i in cond.items]
     # "any" of several values of one fact is a membership.
-    by_fact: dict[str, list] = {}
+    by_fact: dict[str, list[Any]] = {}
     for item in items:
         if isinstance(item, Compare) and item.op == "eq":
             by_fact.setdefault(item.fact, []).append(item.value)
@@ -133,14 +137,14 @@ def durable_condition(cond: Condition) -> Condition:
 
 
 @lru_cache(maxsize=4096)
-def _exclusive(items: tuple) -> bool:
+def _exclusive(items: tuple[Any, ...]) -> bool:
     """No visit meets two of ``items`` at once (proven), so at most one of them holds."""
     if len(items) > 16:  # the pairwise proof grows with the square; assume the worst
         return False
     return all(not satisfiable(all_of(a, b)) for n, a in enumerate(items) for b in items[n + 1 :])
 
 
-def _ways(cond: Condition, refine: bool) -> int:
+def _ways(cond: Normal, refine: bool) -> int:
     if isinstance(cond, Compare):
         return 1
     if isinstance(cond, AnyOf):
@@ -152,7 +156,7 @@ def _ways(cond: Condition, refine: bool) -> int:
     return n
 
 
-def ways(cond: Condition) -> int:
+def ways(cond: Normal) -> int:
     """The most ways ``cond`` (from :func:`durable_condition`) can hold for one visit: how many
     times durable-rules can fire its rule for one fact (an upper bound). Alternatives no visit can
     meet together count once, which takes proofs: they are made only for a condition that would
@@ -161,7 +165,7 @@ def ways(cond: Condition) -> int:
     return count if count <= RULE_WAYS else _ways(cond, True)
 
 
-def _width(cond: Condition, refine: bool) -> int:
+def _width(cond: Normal, refine: bool) -> int:
     if isinstance(cond, Compare):
         return 0
     inner = [_width(i, refine) for i in cond.items]
@@ -171,7 +175,7 @@ def _width(cond: Condition, refine: bool) -> int:
     return sum(inner)
 
 
-def width(cond: Condition) -> int:
+def width(cond: Normal) -> int:
     """The most alternatives of ``cond``'s ``any`` groups that can be left pending on durable-rules'
     match stack while one way down the rule is followed (an upper bound; proven exclusive
     alternatives, which cannot be pending together, are only looked for in a wide condition)."""
@@ -179,11 +183,11 @@ def width(cond: Condition) -> int:
     return count if count <= 8 else _width(cond, True)
 
 
-def operators(cond: Condition) -> int:
+def operators(cond: Normal) -> int:
     """The ``$and``/``$or`` operators of ``cond``'s durable rule (the state guard's ``$and`` included,
     which a top-level ``all`` shares)."""
 
-    def inner(c: Condition) -> int:
+    def inner(c: Normal) -> int:
         return 0 if isinstance(c, Compare) else 1 + sum(inner(i) for i in c.items)
 
     if isinstance(cond, All):
@@ -195,7 +199,7 @@ def operators(cond: Condition) -> int:
 _PIECE_WIDTH = RULESET_STACK // 2
 
 
-def pieces(cond: Condition) -> list[Condition]:
+def pieces(cond: Normal) -> list[Normal]:
     """``cond`` (from :func:`durable_condition`) cut into conditions that each fit one durable rule;
     the rule holds exactly when one of them holds (and fires as often)."""
     if operators(cond) <= MAX_OPERATORS and width(cond) <= _PIECE_WIDTH:

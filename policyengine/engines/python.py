@@ -6,9 +6,12 @@ It is the oracle for the durable-rules engine in tests, and the fast engine for 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .base import Engine, Fact
+
+if TYPE_CHECKING:  # for annotations only
+    from ..packs.compiled import CompiledPack
 
 
 def unavailable_reason() -> Optional[str]:
@@ -22,7 +25,7 @@ class PythonEngine(Engine):
 
     name = "python"
 
-    def __init__(self, compiled) -> None:
+    def __init__(self, compiled: CompiledPack) -> None:
         super().__init__(compiled)
         self._rules = tuple((r.rule.id, r.holds) for r in compiled.rules)
 

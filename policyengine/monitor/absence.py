@@ -17,21 +17,25 @@ import hashlib
 import itertools
 import json
 import threading
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .._errors import InputError, Problem
-from ..models import Citation
-from ..packs.load import PackBase, load_pack
 from .._validation import validate
 from .._yaml import Loaded
-from .calendar import SchoolCalendar
 from ..engines.base import default_engine
+from ..models import Citation
+from ..packs.load import PackBase, load_pack
 from ..packs.timed import CalendarDate
+from .calendar import SchoolCalendar
 from .monitor import _citation, make_engine, timed_document
 from .timers import BEYOND, Program, StepSpec, Timeline, TimerSpec
+
+if TYPE_CHECKING:  # only for annotations
+    from ..plugins.registry import Registry
 
 START, END = "~start", "~end"
 
@@ -68,7 +72,7 @@ class Absence(_Strict):
     authorised: list[CalendarDate] = Field(default_factory=list, description="days of the absence recorded as authorised")
 
     @model_validator(mode="after")
-    def _dates(self):
+    def _dates(self) -> Self:
         if self.last_day is not None and self.last_day < self.first_day:
             raise ValueError(f"last_day ({self.last_day}) is before first_day ({self.first_day})")
         for what, day in self.dated():
@@ -117,7 +121,7 @@ class AbsenceTriggers:
     durable where durable-rules runs).
     """
 
-    def __init__(self, school: Any, *, calendar: Any = None, engine: Optional[str] = None, registry=None):
+    def __init__(self, school: Any, *, calendar: Any = None, engine: Optional[str] = None, registry: Optional[Registry] = None) -> None:
         pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
         self.pack = pack
         rules = tuple(pack.timed.absence) if pack.timed is not None else ()
@@ -146,10 +150,12 @@ class AbsenceTriggers:
         self._subjects = itertools.count(1)
 
     def _after(self, base: int, days: int) -> int:
+        if self.calendar is None:  # no absence triggers: no timer asks for a date
+            return BEYOND
         found = self.calendar.after(base, days)
         return BEYOND if found is None else found
 
-    def due(self, absence: Absence | Mapping, file: str = "<absence>") -> list[DueAction]:
+    def due(self, absence: Absence | Mapping[str, Any], file: str = "<absence>") -> list[DueAction]:
         """What the record makes due, earliest first. :class:`InputError` for a bad record, a first
         day that is not a school day, a date outside the calendar, or a trigger whose day falls after
         the calendar ends while the absence goes on."""
@@ -212,7 +218,7 @@ def parse_absence(data: Any, file: str = "<absence>") -> Absence:
     return validate(Absence, loaded)
 
 
-def _calendar_for(pack, calendar: Any) -> SchoolCalendar:
+def _calendar_for(pack: PackBase, calendar: Any) -> SchoolCalendar:
     if isinstance(calendar, SchoolCalendar):
         return calendar
     if calendar is not None:
@@ -224,12 +230,12 @@ def _calendar_for(pack, calendar: Any) -> SchoolCalendar:
         "INSET days: --calendar FILE, or calendar= in Python)")))
 
 
-_triggers: dict[tuple, AbsenceTriggers] = {}
+_triggers: dict[tuple[Any, ...], AbsenceTriggers] = {}
 _triggers_lock = threading.Lock()
 
 
-def due(absence: Absence | Mapping, school: Any = None, *, calendar: Any = None, engine: Optional[str] = None,
-        registry=None) -> list[DueAction]:
+def due(absence: Absence | Mapping[str, Any], school: Any = None, *, calendar: Any = None, engine: Optional[str] = None,
+        registry: Optional[Registry] = None) -> list[DueAction]:
     """What a pupil's absence record makes due under ``school``'s policy, and by which date.
 
     ``calendar`` is a calendar file (or a :class:`SchoolCalendar`); without one the pack's own.

@@ -32,7 +32,7 @@ class SchoolCalendar:
         closed = set(spec.inset_days) | set(spec.closures)
         if spec.bank_holidays == "england":
             years = range(self.first.year, self.last.year + 1)
-            closed |= set(holidays.UK(subdiv="ENG", years=years))
+            closed |= set(holidays.country_holidays("GB", subdiv="ENG", years=years))
         days: list[int] = []
         for term in sorted(spec.terms, key=lambda t: t.start):
             day = term.start
@@ -43,7 +43,7 @@ class SchoolCalendar:
         self._days = days
 
     @classmethod
-    def load(cls, path: str | Path) -> "SchoolCalendar":
+    def load(cls, path: str | Path) -> SchoolCalendar:
         """A calendar file (YAML or JSON: ``terms``, ``inset_days``, ``closures``, ``bank_holidays``)."""
         return cls(validate(CalendarSpec, load_file(path)), str(path))
 

@@ -45,13 +45,14 @@ from __future__ import annotations
 import itertools
 import json
 import zlib
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring as _string
 from json.scanner import make_scanner
-from typing import Optional
+from typing import Any, Optional
 
-from ..engines.durable import ENGINE_LOCK
 from .._errors import DecisionError
-from .timers import Armed, Fired, TimerEngine, first_due, next_due
+from ..engines.durable import ENGINE_LOCK
+from .timers import After, Armed, Fired, Program, TimerEngine, first_due, next_due
 
 try:  # durable-rules does not import on Python 3.13; the python engine runs there.
     import durable_rules_engine as _native
@@ -69,7 +70,8 @@ _CLOSE = "~close"
 _SESSION_NAMES = tuple(f"m{n}" for n in range(SESSIONS))
 _names = itertools.count(1)
 #: json.loads without its Python layers (a third of the cost of decoding an action's facts).
-_scan = make_scanner(json.JSONDecoder())
+# typeshed gives make_scanner's argument its own type; it is the decoder whose settings it scans with
+_scan = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def _timer(sid: str, subject: str, index: int, step: int, gen: int, due: int) -> str:
@@ -80,7 +82,7 @@ def _timer(sid: str, subject: str, index: int, step: int, gen: int, due: int) ->
     return f'{{"sid":"{sid}","id":"T{gen}.{index}.{step}","t":"T","v":{_string(subject)},"i":{index},"k":{step},"g":{gen},"d":{due}}}'
 
 
-def _one_of(field: str, values) -> dict:
+def _one_of(field: str, values: Iterable[Any]) -> dict[str, Any]:
     values = sorted(values)
     if len(values) == 1:
         return {field: values[0]}
@@ -90,7 +92,7 @@ def _one_of(field: str, values) -> dict:
 class DurableTimers(TimerEngine):
     name = "durable"
 
-    def __init__(self, program, after=None):
+    def __init__(self, program: Program, after: Optional[After] = None) -> None:
         if _native is None:
             raise DecisionError(f"the durable engine is unavailable on this Python: {IMPORT_ERROR}")
         super().__init__(program, after)
@@ -117,8 +119,8 @@ class DurableTimers(TimerEngine):
         self._later: list[str] = []
         self._verdicts = 0
         self._numbers = itertools.count(1)
-        self._actions: dict = {}
-        definition: dict = {}
+        self._actions: dict[str, Any] = {}
+        definition: dict[str, Any] = {}
         for index, spec in enumerate(program.timers):
             arming = spec.arm | spec.rearm
             disarming = spec.disarm | spec.rearm
@@ -168,11 +170,11 @@ class DurableTimers(TimerEngine):
 
     # -- actions: called from the loop in _drive, with the matched facts ---------------------------
 
-    def _arm(self, index: int):
+    def _arm(self, index: int) -> Callable[[dict[str, Any]], None]:
         spec = self.program.timers[index]
         after = self.after
 
-        def action(m: dict) -> None:
+        def action(m: dict[str, Any]) -> None:
             event = m["e"]
             due = first_due(spec, self._params[event["v"]], event["a"], after)
             self._later.append(_timer(event["sid"], event["v"], index, 0, event["n"], due))
@@ -180,14 +182,14 @@ class DurableTimers(TimerEngine):
 
         return action
 
-    def _disarm(self, m: dict) -> None:
+    def _disarm(self, m: dict[str, Any]) -> None:
         self._retract(m["x"])
 
-    def _due(self, index: int):
+    def _due(self, index: int) -> Callable[[dict[str, Any]], None]:
         spec = self.program.timers[index]
         after = self.after
 
-        def action(m: dict) -> None:
+        def action(m: dict[str, Any]) -> None:
             timer = m["x"]
             params = self._params[timer["v"]]
             self._verdicts += 1
@@ -201,22 +203,23 @@ class DurableTimers(TimerEngine):
 
         return action
 
-    def _stale(self, m: dict) -> None:
+    def _stale(self, m: dict[str, Any]) -> None:
         self._verdicts += 1
 
     # -- the native loop ----------------------------------------------------------------------------
 
-    def _retract(self, timer: dict) -> None:
+    def _retract(self, timer: dict[str, Any]) -> None:
         text = _timer(timer["sid"], timer["v"], timer["i"], timer["k"], timer["g"], timer["d"])
         self._check(_native.retract_fact(self._handle, text), "retract", text)
 
     @staticmethod
-    def _check(result, what: str, fact: str) -> int:
+    def _check(result: Any, what: str, fact: str) -> int:
         if result[0] != 0:  # 1: no rule concerns the fact; 2: an identical fact is there already
             raise DecisionError(f"durable-rules refused to {what} {fact!r} (result {result[0]})")
-        return result[1]
+        state: int = result[1]
+        return state
 
-    def _drive(self, call, payload: str, what: str, retract: bool = False) -> None:
+    def _drive(self, call: Callable[[int, str], Any], payload: str, what: str, retract: bool = False) -> None:
         """Make one call into durable-rules and run every action it starts, retract the fact again
         if asked (an event), then assert the timers those actions armed. Called with the engine lock
         held. An exception in an action abandons it, marks the engine broken and propagates.
@@ -243,14 +246,13 @@ class DurableTimers(TimerEngine):
                 raise DecisionError(f"durable-rules failed while applying {what}: {exc!r}") from exc
             raise
 
-    def _run(self, call, payload: str, what: str) -> None:
+    def _run(self, call: Callable[[int, str], Any], payload: str, what: str) -> None:
         state = self._check(call(self._handle, payload), what, payload)
         started = _native.start_action_for_state(self._handle, state)
         if started:
             started = started[1]
         while started:
-            for name, matched in _scan(started, 0)[0].items():
-                break
+            name, matched = next(iter(_scan(started, 0)[0].items()))  # the one action started
             try:
                 self._actions[name](matched)
             except BaseException:

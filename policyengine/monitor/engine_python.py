@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .timers import Armed, Fired, TimerEngine, first_due, next_due
+from .timers import After, Armed, Fired, Program, TimerEngine, first_due, next_due
 
 
 class PythonTimers(TimerEngine):
     name = "python"
 
-    def __init__(self, program, after=None):
+    def __init__(self, program: Program, after: Optional[After] = None) -> None:
         super().__init__(program, after)
         self._params: dict[str, dict[str, int]] = {}
         #: (subject, timer) -> [step, generation, due]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal, NamedTuple, Optional
+from typing import Annotated, Any, Literal, NamedTuple, Optional, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
@@ -67,7 +67,7 @@ class Event(BaseModel):
     visit: Optional[str] = Field(None, min_length=1, max_length=200, description="the visit's reference (not for a tick)")
     event: EventName
     at: EventTime
-    plan: Optional[dict] = Field(None, description="planned only: the visit, as policyengine check takes it")
+    plan: Optional[dict[str, Any]] = Field(None, description="planned only: the visit, as policyengine check takes it")
     expected_return: Optional[EventTime] = Field(
         None, description="planned, or a check-in that agrees a new time: when staff are expected back"
     )
@@ -80,11 +80,11 @@ class Event(BaseModel):
 
     @field_validator("at", "expected_return", mode="before")
     @classmethod
-    def _time(cls, value):
+    def _time(cls, value: Any) -> Optional[int]:
         return None if value is None else parse_time(value)
 
     @model_validator(mode="after")
-    def _fits(self):
+    def _fits(self) -> Self:
         if self.event == "tick":
             if self.visit is not None:
                 raise ValueError("a tick moves time on for every visit: give it no 'visit'")
@@ -101,7 +101,7 @@ class Event(BaseModel):
                 raise ValueError("'expected_return' belongs on a 'planned' or 'check_in' event")
         return self
 
-    def parsed(self) -> "Parsed":
+    def parsed(self) -> Parsed:
         return Parsed(self.visit, self.event, self.at, self.plan, self.expected_return, self.travel_minutes,
                       self.escalation_minutes)
 
@@ -113,21 +113,21 @@ class Parsed(NamedTuple):
     visit: Optional[str]
     event: str
     at: int
-    plan: Optional[dict] = None
+    plan: Optional[dict[str, Any]] = None
     expected_return: Optional[int] = None
     travel_minutes: Optional[int] = None
     escalation_minutes: Optional[int] = None
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         """What makes two events the same event (for refusing a repeat): the event itself, but for
         its plan, which is compared as canonical JSON."""
         if self.plan is None:
             return self
         return self[:3] + self[4:] + (json.dumps(self.plan, sort_keys=True),)
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """The event as plain JSON, times as written back (for the monitor's state file)."""
-        out: dict = {"event": self.event, "at": format_time(self.at)}
+        out: dict[str, Any] = {"event": self.event, "at": format_time(self.at)}
         if self.visit is not None:
             out["visit"] = self.visit
         for name in ("plan", "travel_minutes", "escalation_minutes"):

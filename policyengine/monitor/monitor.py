@@ -13,29 +13,33 @@ fresh engine rebuilds the state exactly, which is what :meth:`Monitor.snapshot` 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from .._visits import parse_visit
-from ..engines.base import default_engine
 from .._errors import DecisionError, InputError, PolicyEngineError, Problem
+from .._validation import validate
+from .._visits import parse_visit
+from .._yaml import Loaded
+from ..engines.base import default_engine
 from ..models import Citation, Visit
 from ..packs.load import PackBase, load_pack
-from .._validation import validate
-from .._yaml import Loaded
+from ..packs.timed import VisitTimer
 from . import engine_durable
 from .engine_python import PythonTimers
 from .events import Action, Event, Parsed, format_time, parse_time
-from ..packs.timed import VisitTimer
-from .timers import Fired, Program, StepSpec, Timeline, TimerEngine, TimerSpec
+from .timers import After, Fired, Program, StepSpec, Timeline, TimerEngine, TimerSpec
+
+if TYPE_CHECKING:  # for annotations only
+    from ..packs.timed import Step, _Timer
+    from ..plugins.registry import Registry
 
 #: Internal event: the expected return changed (a check-in agreed a new time).
 REPLANNED = "~replanned"
 SNAPSHOT_FORMAT = 1
 
 
-def timed_document(pack, registry=None) -> str:
+def timed_document(pack: PackBase, registry: Optional[Registry] = None) -> str:
     """The document a pack's timed rules quote: a pack that extends another and inherits its timed
     section quotes that pack's document, not its own."""
     if pack.extends and pack.timed is not None:
@@ -45,7 +49,7 @@ def timed_document(pack, registry=None) -> str:
     return pack.document
 
 
-def _citation(spec, document: str) -> Citation:
+def _citation(spec: _Timer | Step, document: str) -> Citation:
     return Citation.of(spec.citation, document)
 
 
@@ -70,16 +74,17 @@ class VisitProgram:
     rules: tuple[VisitTimer, ...]
 
     @classmethod
-    def compile(cls, pack, registry=None) -> "VisitProgram":
+    def compile(cls, pack: PackBase, registry: Optional[Registry] = None) -> VisitProgram:
         timed = pack.timed
         document = timed_document(pack, registry)
         rules = tuple(timed.visit) if timed is not None else ()
+        escalations = timed.escalations if timed is not None else {}
         timers: list[TimerSpec] = []
         numbers: list[_Number] = []
         needs_return: list[str] = []
         for index, rule in enumerate(rules):
             steps = [StepSpec(rule.action, rule.who, rule.message, _citation(rule, document))]
-            for n, step in enumerate(timed.escalations.get(rule.escalation, ()) if rule.escalation else (), 1):
+            for n, step in enumerate(escalations.get(rule.escalation, ()) if rule.escalation else (), 1):
                 wait = f"w{index}_{n}"
                 numbers.append(_Number(wait, rule.id, step.wait.minutes, step.wait.plan))
                 steps.append(StepSpec(step.action, step.who, step.message, _citation(step, document), wait))
@@ -88,7 +93,7 @@ class VisitProgram:
             amount = f"a{index}"
             minutes = deadline.minutes if deadline.minutes is not None or deadline.plan is not None else 0
             numbers.append(_Number(amount, rule.id, minutes, deadline.plan))
-            rearm = set(rule.restarts)
+            rearm: set[str] = set(rule.restarts)
             if base == "ret":
                 rearm.add(REPLANNED)
                 needs_return.append(rule.id)
@@ -148,13 +153,13 @@ class VisitProgram:
 class _Watched:
     """What the monitor keeps of a visit it watches (its timers live in the engine)."""
 
-    params: dict
+    params: dict[str, Any]
     planned_at: int
     arrived: bool = False
     left: bool = False
     cancelled: bool = False
     #: Every accepted event of the visit, as (number, event), for snapshots.
-    log: list = field(default_factory=list)
+    log: list[Any] = field(default_factory=list)
 
 
 _PLAIN = frozenset({"arrived", "parents_arrived", "entered", "check_in", "left", "returned", "cancelled"})
@@ -162,7 +167,7 @@ _PLAIN_KEYS = frozenset({"visit", "event", "at"})
 _TICK_KEYS = frozenset({"event", "at"})
 
 
-def _simple(event: dict) -> Optional[Parsed]:
+def _simple(event: dict[str, Any]) -> Optional[Parsed]:
     """Most events are ``{"visit", "event", "at"}`` or a tick: checked here by hand, the same checks
     the model makes (about a fifth of an event's cost); anything else, or anything wrong, goes
     through the model, which says what is wrong."""
@@ -185,7 +190,7 @@ def _simple(event: dict) -> Optional[Parsed]:
     return Parsed(visit, kind, seconds)
 
 
-def make_engine(program: Program, engine: Optional[str], after=None) -> TimerEngine:
+def make_engine(program: Program, engine: Optional[str], after: Optional[After] = None) -> TimerEngine:
     if engine is None:
         engine = default_engine()
     if engine == "python":
@@ -210,7 +215,7 @@ class Monitor:
     Not thread-safe: one monitor is fed from one thread.
     """
 
-    def __init__(self, school: Any, *, engine: Any = None, registry=None):
+    def __init__(self, school: Any, *, engine: Any = None, registry: Optional[Registry] = None) -> None:
         self.pack = school if isinstance(school, PackBase) else load_pack(school, registry=registry)
         self.compiled = VisitProgram.compile(self.pack, registry)
         if isinstance(engine, TimerEngine):
@@ -226,7 +231,7 @@ class Monitor:
         self._broken: Optional[str] = None
         #: The events accepted at the latest instant (what a repeat at that instant is checked against).
         self._instant_at: Optional[int] = None
-        self._instant: dict[tuple, Parsed] = {}
+        self._instant: dict[tuple[Any, ...], Parsed] = {}
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -254,7 +259,7 @@ class Monitor:
 
     # -- feeding ----------------------------------------------------------------------------------
 
-    def feed(self, event: Mapping | Event, file: str = "<event>") -> list[Action]:
+    def feed(self, event: Mapping[str, Any] | Event, file: str = "<event>") -> list[Action]:
         """Apply one event; return the actions that fell due, oldest deadline first.
 
         Raises :class:`InputError` for an event that is malformed, earlier than an event already
@@ -298,14 +303,14 @@ class Monitor:
     def _problem(self, file: str, message: str) -> InputError:
         return InputError(Problem(file, None, None, message))
 
-    def _check(self, event: Parsed, file: str) -> Optional[tuple]:
+    def _check(self, event: Parsed, file: str) -> Optional[tuple[Any, ...]]:
         """Raise :class:`InputError` unless ``event`` can be applied now; changes nothing. Returns
         the event's repeat key, worked out on the way (``None`` for a tick)."""
         self._check_time(event, file)
         if event.event == "tick":
             return None
         key = self._check_repeat(event, file)
-        watched = self._visits.get(event.visit)  # type: ignore[arg-type]
+        watched = self._visits.get(event.visit)  # type: ignore[arg-type]  # every event but a tick names a visit
         if event.event == "planned":
             if watched is not None:
                 raise self._problem(
@@ -324,7 +329,7 @@ class Monitor:
                 file, f"out of time order: {format_time(event.at)} is before {format_time(now)}, the time already reached"
             )
 
-    def _check_repeat(self, event: Parsed, file: str) -> Optional[tuple]:
+    def _check_repeat(self, event: Parsed, file: str) -> Optional[tuple[Any, ...]]:
         """Refuse an event identical to one accepted at this same instant (a feed that delivers an
         event twice, or a replay), even for a visit that has since returned. Returns its key."""
         key = event.key()
@@ -349,7 +354,7 @@ class Monitor:
         if kind == "cancelled" and (watched.cancelled or watched.left):
             raise self._problem(file, f"visit '{name}': already {'cancelled' if watched.cancelled else 'left'}")
 
-    def _plan(self, event: Parsed, file: str = "<event>") -> dict:
+    def _plan(self, event: Parsed, file: str = "<event>") -> dict[str, Any]:
         assert event.plan is not None
         try:
             plan = parse_visit(event.plan, file="plan")
@@ -361,16 +366,16 @@ class Monitor:
         if plan.school is not None and plan.school != self.pack.id:
             raise self._problem(file, f"the plan is for school '{plan.school}' but this monitor watches '{self.pack.id}'")
         try:
-            return self.compiled.params(event.visit, plan, event)  # type: ignore[arg-type]
+            return self.compiled.params(event.visit, plan, event)  # type: ignore[arg-type]  # a plan names its visit
         except InputError as exc:
             raise InputError([Problem(file, None, None, p.message) for p in exc.problems]) from None
 
-    def _apply(self, event: Parsed, params: Optional[dict], key: Optional[tuple] = None) -> list[Action]:
+    def _apply(self, event: Parsed, params: Optional[dict[str, Any]], key: Optional[tuple[Any, ...]] = None) -> list[Action]:
         timeline = self._timeline
         fired = timeline.advance(event.at)
         if event.event == "tick":
             return [self._action(f, event.at) for f in fired]
-        name: str = event.visit  # type: ignore[assignment]
+        name: str = event.visit  # type: ignore[assignment]  # not a tick, so a visit is named
         self._seq += 1
         seq = self._seq
         engine = self._timeline.engine
@@ -434,7 +439,7 @@ class Monitor:
 
     # -- snapshots --------------------------------------------------------------------------------
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """The monitor's state as plain JSON: event time, and the events of every visit still being
         watched (with their numbers). :meth:`restore` replays them into a fresh engine."""
         if self._broken:
@@ -450,7 +455,7 @@ class Monitor:
         }
 
     @classmethod
-    def restore(cls, snapshot: Mapping, school: Any = None, *, engine: Any = None, registry=None) -> "Monitor":
+    def restore(cls, snapshot: Mapping[str, Any], school: Any = None, *, engine: Any = None, registry: Optional[Registry] = None) -> Monitor:
         """A monitor in the state ``snapshot`` describes, rebuilt by replaying its events (the
         actions they give were already given, so none are returned). The pack must be the one the
         snapshot was taken with (its digest is checked)."""
@@ -469,7 +474,7 @@ class Monitor:
             seq = int(snapshot["seq"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(Problem(where, None, None, f"the state is damaged ({exc!r})")) from None
-        for n, name, record in entries:
+        for n, _name, record in entries:
             event = monitor._parse(record, where)
             key = monitor._check(event, where)
             monitor._seq = n - 1
@@ -485,7 +490,7 @@ class Monitor:
             monitor._instant_at, monitor._instant = now, {e.key(): e for e in events}
         return monitor
 
-    def replay(self, events: Iterable[Mapping]) -> list[Action]:
+    def replay(self, events: Iterable[Mapping[str, Any]]) -> list[Action]:
         """Feed every event in turn; return all the actions (bad events raise, as :meth:`feed`)."""
         out: list[Action] = []
         for event in events:

@@ -17,8 +17,9 @@ moves time forward when told to; nothing here reads a clock or starts a thread.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from ..models import Citation
 
@@ -67,7 +68,7 @@ class Program:
     by_event: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, timers: tuple[TimerSpec, ...]) -> "Program":
+    def of(cls, timers: tuple[TimerSpec, ...]) -> Program:
         by_event: dict[str, list[int]] = {}
         for index, spec in enumerate(timers):
             for event in spec.arm | spec.rearm | spec.disarm:
@@ -107,18 +108,21 @@ def seconds_after(base: int, amount: int) -> int:
     return base + amount
 
 
-def first_due(spec: TimerSpec, params: dict, at: int, after: After) -> int:
+def first_due(spec: TimerSpec, params: dict[str, Any], at: int, after: After) -> int:
     base = at if spec.base is None else params[spec.base]
     return after(base, params[spec.amount])
 
 
-def next_due(spec: TimerSpec, step: int, params: dict, due: int, after: After) -> Optional[int]:
+def next_due(spec: TimerSpec, step: int, params: dict[str, Any], due: int, after: After) -> Optional[int]:
     """The deadline of ``step`` + 1 after ``step``'s passed at ``due``; ``None`` after the last step."""
     if step + 1 >= len(spec.steps):
         return None
     if due >= BEYOND:
         return BEYOND
-    return after(due, params[spec.steps[step + 1].wait])
+    wait = spec.steps[step + 1].wait
+    if wait is None:  # only the first step has no wait of its own
+        raise ValueError(f"timer '{spec.id}': step {step + 2} has no wait")
+    return after(due, params[wait])
 
 
 class TimerEngine:

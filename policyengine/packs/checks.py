@@ -11,31 +11,34 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..conditions.form import facts_used
-from ..engines.durable_form import limit_problem
 from .._errors import InputError, PluginError, Problem
-from .phase_checks import rule_problems
-from ..plugin_facts import DECLARED
 from .._quotes import folded_source, quote_in
-from ..conditions.satisfy import always, satisfiable
 from .._yaml import Loaded, read_text
+from ..conditions.form import facts_used
+from ..conditions.satisfy import always, satisfiable
+from ..engines.durable_form import limit_problem
+from ..plugin_facts import DECLARED
+from .phase_checks import rule_problems
+
+if TYPE_CHECKING:  # for annotations only
+    from .model import PackBase
 
 
-def dotted(path: tuple) -> str:
+def dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out
 
 
-def at(loaded: Loaded, path: tuple, severity: str, message: str) -> Problem:
+def at(loaded: Loaded, path: tuple[Any, ...], severity: str, message: str) -> Problem:
     line, col = loaded.position(path)
     return Problem(loaded.file, line, col, message, field=dotted(path), severity=severity)
 
 
-def own_rules(pack, loaded: Loaded) -> list:
+def own_rules(pack: PackBase, loaded: Loaded) -> list[Any]:
     """The rules written in this file (inherited ones are checked in their own pack)."""
     rules = loaded.data.get("rules") if isinstance(loaded.data, dict) else None
     return list(pack.rules)[: len(rules) if isinstance(rules, list) else 0]
@@ -66,14 +69,14 @@ def source_folder(loaded: Loaded, folder: Optional[Path] = None) -> Optional[Pat
     return here.parent if loaded.positions and here.is_file() else None
 
 
-def source_path(pack, loaded: Loaded, folder: Optional[Path] = None) -> Optional[Path]:
+def source_path(pack: PackBase, loaded: Loaded, folder: Optional[Path] = None) -> Optional[Path]:
     """The policy text ``pack.source`` names, when it is where it may be: in ``sources/`` beside the
     pack, or beside it. None when it is not there (:func:`policy_text` says why)."""
     found, _ = _find_source(pack, loaded, folder)
     return found
 
 
-def _find_source(pack, loaded: Loaded, folder: Optional[Path]) -> tuple[Optional[Path], Optional[str]]:
+def _find_source(pack: PackBase, loaded: Loaded, folder: Optional[Path]) -> tuple[Optional[Path], Optional[str]]:
     """(the text's path, None) or (None, why it cannot be used)."""
     name = pack.source
     base = source_folder(loaded, folder or getattr(pack, "_folder", None))
@@ -99,7 +102,7 @@ def _find_source(pack, loaded: Loaded, folder: Optional[Path]) -> tuple[Optional
                   f"{candidates[0]} (in a plugin, as package data beside the pack)")
 
 
-def policy_text(pack, loaded: Loaded, folder: Optional[Path] = None) -> tuple[Optional[str], list[Problem]]:
+def policy_text(pack: PackBase, loaded: Loaded, folder: Optional[Path] = None) -> tuple[Optional[str], list[Problem]]:
     """The text of the policy ``pack`` quotes, or the problem (at its ``source`` line) saying which
     file to ship. Every pack names its text, and no pack is used without its quotes checked."""
     found, why = _find_source(pack, loaded, folder)
@@ -111,7 +114,7 @@ def policy_text(pack, loaded: Loaded, folder: Optional[Path] = None) -> tuple[Op
         return None, [at(loaded, ("source",), "error", f"the policy text cannot be read: {exc.problems[0]}")]
 
 
-def pack_errors(pack, loaded: Loaded, source: Optional[str], facts: Optional[dict] = None) -> tuple[list[Problem], list[Problem]]:
+def pack_errors(pack: PackBase, loaded: Loaded, source: Optional[str], facts: Optional[dict[str, Any]] = None) -> tuple[list[Problem], list[Problem]]:
     """Errors in a pack that validated, and rule kinds that failed while its conditions were built.
 
     Errors: quotes not in its policy text ``source`` (None only when the text could not be had,

@@ -4,23 +4,25 @@ names none)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Optional
+from typing import Any, Optional
 
+from .._rule import Rule
 from ..conditions.form import Condition, compile_python
 from ..facts import Clock
 from ..models import Citation, Outcome
 from .model import PackBase
-from .._rule import Rule
+
 
 @dataclass(frozen=True)
 class CompiledRule:
     rule: Rule
     condition: Condition
-    holds: Callable[[dict], bool]
+    holds: Callable[[dict[str, Any]], bool]
     #: The rule's outcome in each phase (None where it does not apply), resolved once.
-    outcomes: dict = field(default_factory=dict)
+    outcomes: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def outcome_in(self, phase: str) -> Optional[Outcome]:
         return self.outcomes.get(phase)
@@ -46,7 +48,7 @@ class CompiledPack:
         raise KeyError(rule_id)
 
     @cached_property
-    def rules_by_id(self) -> dict[str, tuple[Rule, Citation, dict]]:
+    def rules_by_id(self) -> dict[str, tuple[Rule, Citation, dict[str, Any]]]:
         """Rule id -> (the rule, its citation, its outcome per phase), built once (all are frozen)."""
         return {
             r.rule.id: (
@@ -57,7 +59,7 @@ class CompiledPack:
             for r in self.rules
         }
 
-    def remedy_for(self, rule: Rule, visit: dict) -> Optional[dict]:
+    def remedy_for(self, rule: Rule, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         """``rule``'s remedy for ``visit`` (plain JSON), a plugin kind's under the pack's time limit."""
         return self.pack.plugin_call(rule, "suggest_remedy", rule.remedy_for, visit, self.clock)
 
@@ -65,7 +67,7 @@ class CompiledPack:
 def compile_pack(pack: PackBase) -> CompiledPack:
     clock = pack.clock
     compiled = []
-    for rule in pack.rules:  # type: ignore[attr-defined]
+    for rule in pack.rules:
         cond = pack.condition(rule)
         outcomes = pack.plugin_call(rule, "phase_defaults", rule.outcomes)
         compiled.append(CompiledRule(rule, cond, compile_python(cond), outcomes))

@@ -20,17 +20,22 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from .compiled import compile_pack
 from .._errors import InputError, PluginError, Problem
 from .._limits import EXTENDS_DEPTH
-from ..models import Visit, visit_json
 from .._patch import merge_diff
-from .witness import PREPARED, Loosened, loosenings
 from .._yaml import Loaded
+from ..models import Visit, visit_json
+from .compiled import compile_pack
+from .witness import PREPARED, Loosened, loosenings
+
+if TYPE_CHECKING:  # for annotations only
+    from ..plugins.registry import Registry
+    from .model import PackBase
 
 _NOT_INHERITED = {"id", "extends", "overrides", "removes", "loosens", "rules", "examples", "catalogue", "example_base",
                   "version", "source"}
@@ -40,10 +45,10 @@ BUDGET = 2000
 
 #: The ids of the packs being resolved in this thread, outermost first, to report a loop of
 #: ``extends`` rather than recurse until the interpreter gives up.
-_resolving: ContextVar[tuple] = ContextVar("policyengine_resolving", default=())
+_resolving: ContextVar[tuple[Any, ...]] = ContextVar("policyengine_resolving", default=())
 
 
-def resolve_extends(loaded: Loaded, registry, load: Callable[..., Any]) -> tuple[dict, dict[str, str]]:
+def resolve_extends(loaded: Loaded, registry: Registry, load: Callable[..., PackBase]) -> tuple[dict[str, Any], dict[str, str]]:
     """The child's data with the parent's rules merged in, and rule id -> the pack it came from.
     ``load(pack_id, registry=registry)`` loads the parent (:func:`policyengine.load_pack`)."""
     data = loaded.data
@@ -60,11 +65,11 @@ def resolve_extends(loaded: Loaded, registry, load: Callable[..., Any]) -> tuple
                                      field="loosens"))
         return data, origins
 
-    def problem(key, message):
+    def problem(key: str, message: str) -> InputError:
         line, col = loaded.position((key,))
         return InputError(Problem(loaded.file, line, col, message, field=key))
 
-    def rule_problem(index, message):
+    def rule_problem(index: int, message: str) -> InputError:
         line, col = loaded.position(("rules", index, "id"))
         return InputError(Problem(loaded.file, line, col, message, field=f"rules[{index}].id"))
 
@@ -119,14 +124,14 @@ def resolve_extends(loaded: Loaded, registry, load: Callable[..., Any]) -> tuple
     for index, rule in enumerate(rules):
         if not isinstance(rule, dict):
             continue
-        rid = rule.get("id")
-        if rid in removes:
+        rule_id = rule.get("id")
+        if rule_id in removes:
             raise rule_problem(
-                index, f"rule '{rid}' is listed under 'removes' but redefined here; to replace it, list it under 'overrides'"
+                index, f"rule '{rule_id}' is listed under 'removes' but redefined here; to replace it, list it under 'overrides'"
             )
-        if rid in parent_rules and rid not in overrides:
+        if rule_id in parent_rules and rule_id not in overrides:
             raise rule_problem(
-                index, f"rule '{rid}' is also in '{parent_id}'; list it under 'overrides' to replace it, or rename it"
+                index, f"rule '{rule_id}' is also in '{parent_id}'; list it under 'overrides' to replace it, or rename it"
             )
     inherited = [_cited_in(r, parent_data["document"]) for rid, r in parent_rules.items() if rid not in removes and rid not in own_ids]
     # Inherited rules go after the child's own, so the child's rules keep their positions for errors.
@@ -137,12 +142,12 @@ def resolve_extends(loaded: Loaded, registry, load: Callable[..., Any]) -> tuple
     return merged, origins
 
 
-def _ids(value) -> set:
+def _ids(value: Any) -> set[str]:
     # Validation of the field's shape comes later; here take only the ids that are strings.
     return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
 
 
-def _cited_in(rule: dict, document: str) -> dict:
+def _cited_in(rule: dict[str, Any], document: str) -> dict[str, Any]:
     """An inherited rule keeps citing the parent's document, not the child's (which may differ)."""
     citation = rule.get("citation")
     if isinstance(citation, dict) and not citation.get("document"):
@@ -168,7 +173,7 @@ class Declared:
         return f"rule '{self.rule}' of '{parent}' is loosened, as declared ({self.reason}): " + _shown(self.found, parent, child)
 
 
-def tightening(pack, loaded: Loaded, parent) -> tuple[list[Problem], tuple[Declared, ...]]:
+def tightening(pack: PackBase, loaded: Loaded, parent: PackBase) -> tuple[list[Problem], tuple[Declared, ...]]:
     """The errors for every loosening of the ``parent`` pack that ``pack`` does not declare, and the
     ones it declares (with their witnesses), for ``show`` and ``lint``."""
     found = {f.rule: f for f in loosenings(compile_pack(parent), compile_pack(pack), budget=BUDGET)}
@@ -188,7 +193,7 @@ def tightening(pack, loaded: Loaded, parent) -> tuple[list[Problem], tuple[Decla
     return problems, declared
 
 
-def witness_text(visit: dict) -> str:
+def witness_text(visit: dict[str, Any]) -> str:
     """A witness visit in few words: what it changes in the fully prepared visit every witness
     starts from (``policyengine show`` prints the whole visit)."""
     changed = merge_diff(visit_json(Visit.model_validate(PREPARED)), visit)
@@ -204,7 +209,7 @@ def _shown(found: Loosened, parent: str, child: str) -> str:
     return f"a visit '{parent}' decides {found.old_outcome} is {found.new_outcome} under '{child}', for example {example}"
 
 
-def _where(pack, loaded: Loaded, rid: str) -> tuple:
+def _where(pack: PackBase, loaded: Loaded, rid: str) -> tuple[Any, ...]:
     """Where a loosening of ``rid`` is written: the overriding rule, the ``removes`` entry, or the
     hours that changed."""
     data = loaded.data

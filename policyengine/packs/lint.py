@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .._errors import InputError, PluginError, Problem
-from ..models import Outcome
-from .load import PackBase, parse_pack
-from .checks import at, own_rules
-from ..conditions.satisfy import implies
 from .._yaml import Loaded, loads
 from .._yaml import read_text as _read_text
+from ..conditions.satisfy import implies
+from ..models import Outcome
+from .checks import at, own_rules
+from .load import PackBase, parse_pack
+
+if TYPE_CHECKING:  # for annotations only
+    from ..plugins.registry import Registry
 
 
 class Unreadable(InputError):
@@ -40,7 +43,7 @@ def lint_file(
     path: str | Path,
     source: Optional[str] = None,
     today: Optional[date] = None,
-    registry=None,
+    registry: Optional[Registry] = None,
 ) -> list[Problem]:
     """Every problem in the pack at ``path``. ``source`` is the policy text its quotes must be in
     (default: the pack's own ``source`` file, where it has one). Raises :class:`Unreadable`."""
@@ -55,7 +58,7 @@ def lint_file(
     return lint_loaded(loaded, source, today, registry)
 
 
-def lint_loaded(loaded: Loaded, source: Optional[str] = None, today: Optional[date] = None, registry=None,
+def lint_loaded(loaded: Loaded, source: Optional[str] = None, today: Optional[date] = None, registry: Optional[Registry] = None,
                 folder: Optional[Path] = None) -> list[Problem]:
     """Every problem in a pack already read (a file's YAML, or the data a plugin gave for a pack,
     whose policy text is in ``folder``: the plugin's package). ``source`` is the policy text its

@@ -10,33 +10,36 @@ import os
 import traceback
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from pydantic import ValidationError
 
-from .compiled import CompiledPack, CompiledRule, compile_pack
 from .._errors import InputError, PluginError, Problem, UnknownSchoolError, did_you_mean
-from .inherit import resolve_extends, tightening
-from .checks import pack_errors, policy_text
-from .model import PACK_ID, CatalogueEntry, Example, Hours, PackBase, _pack_model_for
 from .._plugin_calls import PLUGIN_FAILURES, said
-from ..plugins.registry import Registry, registry_or_default
 from .._validation import validate
 from .._yaml import Loaded, load_file
+from ..plugins.registry import Registry, registry_or_default
+from .checks import pack_errors, policy_text
+from .compiled import CompiledPack, CompiledRule, compile_pack
+from .inherit import resolve_extends, tightening
+from .model import PACK_ID, CatalogueEntry, Example, Hours, PackBase, _pack_model_for
+
+if TYPE_CHECKING:  # for annotations only
+    from ..plugins.registry import PackEntry
 
 __all__ = [
     "PACK_ID", "CatalogueEntry", "CompiledPack", "CompiledRule", "Example", "Hours", "PackBase", "available_packs",
     "compile_pack", "file_version", "load_pack", "pack_file", "pack_model", "parse_pack",
 ]
 
-def pack_model(registry=None) -> type[PackBase]:
+def pack_model(registry: Optional[Registry] = None) -> type[PackBase]:
     """The pydantic model of a rule pack, for the rule kinds ``registry`` knows."""
     registry = registry_or_default(registry)
     kinds = tuple(sorted(registry.kinds().values(), key=lambda k: k.kind_name))
     return _pack_model_for(kinds)
 
 
-def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None, folder: Optional[Path] = None) -> PackBase:
+def parse_pack(loaded: Loaded, registry: Optional[Registry] = None, source: Optional[str] = None, folder: Optional[Path] = None) -> PackBase:
     """Validate loaded YAML as a rule pack; raise :class:`InputError` with every problem.
 
     Besides its shape, a pack is refused when a rule can never fire or a quote is not in its policy
@@ -53,7 +56,7 @@ def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None, fold
     merged = Loaded(data, loaded.file, loaded.positions)
     try:
         # A plugin kind's validators run here: under the registry's time limit, like any plugin call.
-        pack = registry.caller.run(f"validators of {loaded.file}", validate, model, merged)
+        pack: PackBase = registry.caller.run(f"validators of {loaded.file}", validate, model, merged)
     except InputError as exc:
         raise InputError(_unavailable_kinds(exc.problems, merged, registry)) from None
     except PLUGIN_FAILURES as exc:  # a rule kind's validator raised something other than ValueError
@@ -65,7 +68,7 @@ def parse_pack(loaded: Loaded, registry=None, source: Optional[str] = None, fold
         raise _kind_failed([failure]) from exc
     pack._caller = registry.caller
     pack._folder = folder
-    errors = []
+    errors: list[Problem] = []
     if source is None:
         source, errors = policy_text(pack, loaded, folder)
     found, failures = pack_errors(pack, loaded, source, registry.facts())
@@ -90,12 +93,12 @@ def _kind_failed(problems: list[Problem]) -> PluginError:
     return PluginError("\n".join(str(p) for p in problems if p.severity == "error"), problems)
 
 
-def _failing_rule(loaded: Loaded, registry) -> Optional[tuple]:
+def _failing_rule(loaded: Loaded, registry: Registry) -> Optional[tuple[Any, ...]]:
     """The path of the rule whose kind's validator raised (each rule validated alone to find it)."""
     rules = loaded.data.get("rules") if isinstance(loaded.data, dict) else None
     kinds = registry.kinds()
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
-        kind = kinds.get(rule.get("kind")) if isinstance(rule, dict) else None
+        kind = kinds.get(rule["kind"]) if isinstance(rule, dict) and isinstance(rule.get("kind"), str) else None
         if kind is None or kind._builtin_kind():
             continue
         try:
@@ -107,7 +110,7 @@ def _failing_rule(loaded: Loaded, registry) -> Optional[tuple]:
     return None
 
 
-def _unavailable_kinds(problems: list[Problem], loaded: Loaded, registry) -> list[Problem]:
+def _unavailable_kinds(problems: list[Problem], loaded: Loaded, registry: Registry) -> list[Problem]:
     """An unknown kind that a broken plugin offered is reported as unavailable, saying why."""
     rules = loaded.data.get("rules") if isinstance(loaded.data, dict) else None
     out = []
@@ -133,7 +136,7 @@ def pack_file(school: str | Path, *, registry: Optional[Registry] = None) -> Opt
     """The file (its full path) the pack ``school`` names is loaded from, or None for a pack a
     plugin gives as data. Raises :class:`UnknownSchoolError` as :func:`load_pack` does."""
     path, entry = _locate(school, registry_or_default(registry))
-    if entry is not None and entry.loaded is not None:
+    if path is None or (entry is not None and entry.loaded is not None):  # given as data
         return None
     return str(Path(path).resolve())
 
@@ -147,7 +150,7 @@ def file_version(file: str) -> Optional[tuple[int, int]]:
     return (found.st_mtime_ns, found.st_size)
 
 
-def _cache_key(path: Path) -> tuple:
+def _cache_key(path: Path) -> tuple[Any, ...]:
     stat = path.stat()
     return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
@@ -156,10 +159,10 @@ def _cache_key(path: Path) -> tuple:
 #: dropped beyond this many, so a long-running process that sees a pack edited again and again keeps
 #: a bounded number of versions (each holds its parsed YAML and positions).
 PACK_CACHE_SIZE = 32
-_pack_cache: OrderedDict[tuple, PackBase] = OrderedDict()
+_pack_cache: OrderedDict[tuple[Any, ...], PackBase] = OrderedDict()
 
 
-def load_pack(school: str | Path, *, registry=None) -> PackBase:
+def load_pack(school: str | Path, *, registry: Optional[Registry] = None) -> PackBase:
     """Load a rule pack by id (``"tcat"``) or from a YAML file path.
 
     Raises :class:`UnknownSchoolError` for an unknown id, :class:`InputError` for a pack with
@@ -170,9 +173,10 @@ def load_pack(school: str | Path, *, registry=None) -> PackBase:
     registry = registry_or_default(registry)
     path, entry = _locate(school, registry)
     loaded = entry.loaded if entry is not None else None
-    if loaded is not None:  # a pack a plugin gave as data: parsed once per registry state
-        key: tuple = ("data", entry.id) + registry.token
+    if entry is not None and loaded is not None:  # a pack a plugin gave as data: parsed once per registry state
+        key: tuple[Any, ...] = ("data", entry.id) + registry.token
     else:
+        assert path is not None  # _locate gives a file for every pack not given as data
         try:
             key = _cache_key(path) + registry.token
         except FileNotFoundError:
@@ -185,10 +189,12 @@ def load_pack(school: str | Path, *, registry=None) -> PackBase:
             pass
         return cached
     try:
-        pack = parse_pack(loaded if loaded is not None else load_file(path), registry,
-                          folder=entry.folder if entry is not None else None)
+        if loaded is None:
+            assert path is not None  # as above
+            loaded = load_file(path)
+        pack = parse_pack(loaded, registry, folder=entry.folder if entry is not None else None)
         if entry is not None and pack.id != school:  # found by id: was the id read right?
-            line, col = pack._loaded.position(("id",))
+            line, col = loaded.position(("id",))
             raise InputError(Problem(entry.where, line, col, f"this pack was offered as '{school}' but its id is '{pack.id}'"))
     except InputError as exc:
         if entry is None or registry.is_builtin(entry.plugin):
@@ -200,7 +206,7 @@ def load_pack(school: str | Path, *, registry=None) -> PackBase:
     return pack
 
 
-def _locate(school: str | Path, registry) -> tuple[Optional[Path], Any]:
+def _locate(school: str | Path, registry: Registry) -> tuple[Optional[Path], Optional[PackEntry]]:
     """The file of the pack ``school`` names, and the registry's entry for it when named by id
     (a plugin's file, or the data a plugin gave)."""
     if isinstance(school, Path) or (isinstance(school, str) and school.endswith((".yaml", ".yml", ".json"))):
@@ -218,6 +224,6 @@ def _locate(school: str | Path, registry) -> tuple[Optional[Path], Any]:
     return entry.path, entry
 
 
-def available_packs(*, registry=None) -> list[str]:
+def available_packs(*, registry: Optional[Registry] = None) -> list[str]:
     """The ids of every pack that can be loaded by id: built-ins and plugins'."""
     return sorted(registry_or_default(registry).packs())

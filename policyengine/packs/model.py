@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Self, TypeVar, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..conditions.form import Condition, normalise
-from ..facts import Clock
-from ..models import Outcome
-from .checks import safe_source_name
 from .._plugin_calls import PluginCaller, PluginTimeout
 from .._rule import ClockTime, Rule, to_minutes
 from .._validation import IsoDate
 from .._yaml import Loaded
+from ..conditions.form import Condition, normalise
+from ..facts import Clock
+from ..models import Outcome
+from .checks import safe_source_name
 from .timed import Timed
+
+_T = TypeVar("_T")
 
 PACK_ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DIRECT = PluginCaller()  # for a pack built without a registry: calls without a time limit
@@ -39,7 +42,7 @@ class Hours(BaseModel):
     end: ClockTime
 
     @model_validator(mode="after")
-    def _ordered(self):
+    def _ordered(self) -> Self:
         if to_minutes(self.start) >= to_minutes(self.end):
             raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
         return self
@@ -55,7 +58,7 @@ class CatalogueEntry(BaseModel):
     not_checkable: Optional[str] = Field(None, description="why a visit's facts cannot check it")
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> Self:
         if bool(self.rules) == bool(self.not_checkable):
             raise ValueError("give either 'rules' (the rule ids that encode this) or 'not_checkable' (why not)")
         return self
@@ -70,7 +73,7 @@ class Example(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1)
-    visit: dict = Field(default_factory=dict)
+    visit: dict[str, Any] = Field(default_factory=dict[str, Any])
     expect: Outcome
     fires: list[str] = Field(default_factory=list, description="rule ids that must be among the findings")
     cites: Optional[str] = Field(None, description="a phrase that some finding's quote must contain")
@@ -106,19 +109,22 @@ class PackBase(BaseModel):
         description="inherited rules this pack deliberately loosens (removes, weakens, or lets more visits past), "
         "each with the reason; any other loosening of the pack it extends is refused",
     )
-    example_base: Optional[dict] = Field(None, description="a complete visit the examples patch")
+    example_base: Optional[dict[str, Any]] = Field(None, description="a complete visit the examples patch")
     examples: list[Example] = Field(default_factory=list)
     catalogue: list[CatalogueEntry] = Field(default_factory=list)
     timed: Optional[Timed] = Field(
         None, description="deadlines during a visit and absence triggers (policyengine monitor, policyengine due)"
     )
 
+    if TYPE_CHECKING:  # the field pack_model's create_model adds, of the registry's rule kinds
+        rules: list[Rule]
+
     _file: Optional[str] = PrivateAttr(None)
     _loaded: Optional[Loaded] = PrivateAttr(None)
-    _origins: dict = PrivateAttr(default_factory=dict)
-    _conditions: Optional[dict] = PrivateAttr(None)
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    _conditions: Optional[dict[tuple[str, Clock], tuple[Rule, Condition]]] = PrivateAttr(None)
     _caller: Optional[PluginCaller] = PrivateAttr(None)
-    _loosened: tuple = PrivateAttr(())
+    _loosened: tuple[Any, ...] = PrivateAttr(())
     _folder: Optional[Path] = PrivateAttr(None)  # where a pack given as data finds its policy text
 
     @field_validator("source")
@@ -136,7 +142,7 @@ class PackBase(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _rules_consistent(self):
+    def _rules_consistent(self) -> Self:
         # Each error carries the path of the offending value ("at"), so it is reported on its line.
         rules = getattr(self, "rules", [])
         seen: dict[str, int] = {}
@@ -187,14 +193,14 @@ class PackBase(BaseModel):
         Worked out once (a pack is frozen); a copy works it out again (see :meth:`model_copy`)."""
         return _digest(self)
 
-    def model_copy(self, *, update: Optional[dict] = None, deep: bool = False):  # type: ignore[override]
+    def model_copy(self, *, update: Optional[Mapping[str, Any]] = None, deep: bool = False) -> Self:
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("digest", None)  # a copy with other content has another digest
         copied._conditions = None  # nor does it share this pack's conditions
         return copied
 
     def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:  # type: ignore[attr-defined]
+        for rule in self.rules:
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
@@ -218,7 +224,7 @@ class PackBase(BaseModel):
         """How this pack's plugin kinds are called: with the time limit of the registry that loaded it."""
         return self._caller or _DIRECT
 
-    def plugin_call(self, rule: Rule, method: str, fn: Callable, *args: Any) -> Any:
+    def plugin_call(self, rule: Rule, method: str, fn: Callable[..., _T], *args: Any) -> _T:
         """``fn(*args)`` for ``rule``: directly for a built-in kind, else under this pack's time limit
         (a kind that does not return in time is named, like one that raises)."""
         if rule._builtin_kind():
@@ -234,7 +240,7 @@ class PackBase(BaseModel):
         return self._origins.get(rule_id, self.id)
 
     @property
-    def loosened(self) -> tuple:
+    def loosened(self) -> tuple[Any, ...]:
         """The loosenings of the pack this one extends that it declares under ``loosens``, each with
         its reason and a visit that shows it (:class:`policyengine.packs.inherit.Declared`)."""
         return self._loosened
@@ -262,7 +268,7 @@ def _pack_model_for(kinds: tuple[type[Rule], ...]) -> type[PackBase]:
     if len(kinds) == 1:
         rule_type: Any = kinds[0]
     else:
-        rule_type = Annotated[Union[kinds], Field(discriminator="kind")]  # type: ignore[valid-type]
+        rule_type = Annotated[Union[kinds], Field(discriminator="kind")]
     return create_model(
         "RulePack",
         __base__=PackBase,

@@ -11,10 +11,16 @@ Run on every rule a pack file writes, as it loads (so ``check`` refuses what ``l
 
 from __future__ import annotations
 
-from ..conditions.form import all_of, fact
-from ..models import Outcome, OnArrival
+from typing import TYPE_CHECKING
+
 from .._numbers import missing_numbers
+from ..conditions.form import all_of, fact
 from ..conditions.satisfy import satisfiable
+from ..models import OnArrival, Outcome
+
+if TYPE_CHECKING:  # for annotations only
+    from .._rule import Rule
+    from .model import PackBase
 
 #: What every plan's fact holds: the phase, and nothing known of the door (the proofs in _satisfy
 #: treat facts as independent, so this says how the phase ties them together).
@@ -31,14 +37,14 @@ IN_PHASE = {
 }
 
 
-def phases_it_fires_in(pack, rule) -> list[str]:
+def phases_it_fires_in(pack: PackBase, rule: Rule) -> list[str]:
     """The phases in which some visit fires ``rule`` (as far as the proofs can tell)."""
     return [phase for phase, holds in IN_PHASE.items() if satisfiable(all_of(holds, pack.condition(rule)))]
 
 
-def rule_problems(pack, rule, index: int) -> list[tuple[tuple, str]]:
+def rule_problems(pack: PackBase, rule: Rule, index: int) -> list[tuple[tuple[str | int, ...], str]]:
     """(path in the pack file, message) for each problem of ``rule``, the pack's ``index``-th rule."""
-    problems = []
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     for what in missing_numbers(rule):
         problems.append((
             ("rules", index, "citation", "quote"),

@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .._quotes import _STRAIGHTEN, fold
+
+if TYPE_CHECKING:  # for annotations only
+    from .model import PackBase
 
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u25aa\u25cf]|\d{1,2}[.)])[ \t]+(?=\S)")
 _MD_HEADING = re.compile(r"[ \t]*#{1,6}[ \t]+")
@@ -209,7 +212,7 @@ class Coverage:
         }
 
 
-def coverage(pack, source: str) -> Coverage:
+def coverage(pack: PackBase, source: str) -> Coverage:
     """Mark every sentence of ``source`` with the rules that encode it (their own quotes and the
     catalogue's entries), the timed rules that do (their quotes, their escalation steps' and the
     timed catalogue's), and the catalogues' reasons for statements that none encodes."""

@@ -10,7 +10,8 @@ the visit's plan (``plan:``) and the pack's ``catalogue`` says so.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+import itertools
+from typing import Annotated, Any, Literal, Optional, Self, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
@@ -22,12 +23,12 @@ from .._validation import IsoDate
 VisitEventName = Literal[
     "planned", "arrived", "parents_arrived", "entered", "check_in", "left", "returned", "cancelled"
 ]
-VISIT_EVENTS: tuple[str, ...] = VisitEventName.__args__  # type: ignore[attr-defined]
+VISIT_EVENTS: tuple[str, ...] = get_args(VisitEventName)
 
 #: What an absence record says happened on a day: contact with the family (and whether it explained
 #: the absence), the child seen (by anyone counted, or by school staff), an authorised day.
 AbsenceEventName = Literal["contact", "contact_reason_known", "seen", "seen_by_school_staff", "authorised"]
-ABSENCE_EVENTS: tuple[str, ...] = AbsenceEventName.__args__  # type: ignore[attr-defined]
+ABSENCE_EVENTS: tuple[str, ...] = get_args(AbsenceEventName)
 
 #: Numbers a visit's plan gives where the policy gives none.
 PlanNumber = Literal["check_in.interval_minutes", "escalation_minutes"]
@@ -57,7 +58,7 @@ class Wait(_Strict):
     )
 
     @model_validator(mode="after")
-    def _some(self):
+    def _some(self) -> Self:
         if self.minutes is None and self.plan is None:
             raise ValueError("give 'minutes' (the policy's number) or 'plan' (the number the visit's plan gives)")
         return self
@@ -74,7 +75,7 @@ class Deadline(Wait):
     )
 
     @model_validator(mode="after")
-    def _some(self):
+    def _some(self) -> Self:
         if self.after == "event" and self.minutes is None and self.plan is None:
             raise ValueError("give 'minutes' (the policy's number) or 'plan' (the number the visit's plan gives)")
         if self.after == "start" and (self.minutes is None or self.plan is not None):
@@ -117,7 +118,7 @@ class VisitTimer(_Timer):
     escalation: Optional[str] = Field(None, description="the name of the escalation (under 'escalations') that follows")
 
     @model_validator(mode="after")
-    def _events(self):
+    def _events(self) -> Self:
         arming = set(self.starts) | set(self.restarts)
         for name in ("met_by", "ends", "restarts"):
             listed = getattr(self, name)
@@ -167,7 +168,7 @@ class AbsenceTimer(_Timer):
     only_if: Optional[OnlyIf] = None
 
     @model_validator(mode="after")
-    def _events(self):
+    def _events(self) -> Self:
         both = [e for e in self.met_by if e in self.restarts]
         if both:
             raise PydanticCustomError(
@@ -182,7 +183,7 @@ class Term(_Strict):
     end: CalendarDate
 
     @model_validator(mode="after")
-    def _ordered(self):
+    def _ordered(self) -> Self:
         if self.end < self.start:
             raise ValueError(f"the term ends ({self.end}) before it starts ({self.start})")
         return self
@@ -199,9 +200,9 @@ class CalendarSpec(_Strict):
     )
 
     @model_validator(mode="after")
-    def _terms_apart(self):
+    def _terms_apart(self) -> Self:
         ordered = sorted(self.terms, key=lambda t: t.start)
-        for before, after in zip(ordered, ordered[1:]):
+        for before, after in itertools.pairwise(ordered):
             if after.start <= before.end:
                 raise ValueError(f"the terms starting {before.start} and {after.start} overlap")
         return self
@@ -219,7 +220,7 @@ class TimedCatalogueEntry(_Strict):
     not_timed: Optional[str] = Field(None, description="why no timed rule encodes it")
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> Self:
         if bool(self.rules) == bool(self.not_timed):
             raise ValueError("give either 'rules' (the timed rules that encode this) or 'not_timed' (why none does)")
         return self
@@ -238,8 +239,8 @@ class Timed(_Strict):
     catalogue: list[TimedCatalogueEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _references(self):
-        seen: dict[str, tuple] = {}
+    def _references(self) -> Self:
+        seen: dict[str, tuple[Any, ...]] = {}
         for part in ("visit", "absence"):
             for index, timer in enumerate(getattr(self, part)):
                 if timer.id in seen:
@@ -266,10 +267,10 @@ class Timed(_Strict):
                     )
         return self
 
-    def citations(self) -> list[tuple[tuple, str, str]]:
+    def citations(self) -> list[tuple[tuple[Any, ...], str, str]]:
         """Every quote in the section: its path under ``timed``, what holds it (for messages) and the
         quote, for checking against the policy text."""
-        found: list[tuple[tuple, str, str]] = []
+        found: list[tuple[tuple[Any, ...], str, str]] = []
         for name, steps in self.escalations.items():
             for index, step in enumerate(steps):
                 found.append((("escalations", name, index, "citation", "quote"), f"escalation '{name}' step {index + 1}",

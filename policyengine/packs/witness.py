@@ -26,21 +26,26 @@ on the clock it belongs to.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
-from functools import lru_cache
-from typing import Any, Iterable, Optional
+from datetime import UTC, date, datetime, time
+from functools import cache
+from typing import TYPE_CHECKING, Any, Optional
 from zoneinfo import ZoneInfo
 
-from ..conditions.form import _PY_OPS, Compare, all_of, compile_python, facts_used, negate, normalise
-from ..facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
-from ..plugin_facts import DECLARED
-from ..models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome, Visit, visit_json, wall_clock
-from .compiled import CompiledPack
 from .._patch import merge_patch
+from ..conditions.form import _PY_OPS, Compare, all_of, compile_python, facts_used, negate, normalise
 from ..conditions.satisfy import _dnf, _term_satisfiable
+from ..facts import FIELDS, UNKNOWN, Clock, enum_values, flatten
+from ..models import APPROVERS, DBS_LEVELS, STAFF_ROLES, Outcome, Visit, visit_json, wall_clock
+from ..plugin_facts import DECLARED
+from .compiled import CompiledPack
 
-def _parsed(data: dict) -> Visit:
+if TYPE_CHECKING:  # for annotations only
+    from ..conditions.form import Condition
+    from .compiled import CompiledRule
+
+def _parsed(data: dict[str, Any]) -> Visit:
     """A visit the search built, validated (pydantic raises for one that is not valid)."""
     return Visit.model_validate(data)
 
@@ -85,7 +90,7 @@ def _facet(fact: str) -> str:
     return FACET_OF.get(fact) or PLUGIN + fact
 
 
-def tagged(cond):
+def tagged(cond: Any) -> Any:  # a condition, or a list of them (a DNF term): the same shape back
     """``cond`` with its time facts renamed for the second clock (see the module's docstring)."""
     if isinstance(cond, Compare):
         return Compare(cond.fact + TAG, cond.op, cond.value) if cond.fact in TIME_FACTS else cond
@@ -96,7 +101,7 @@ def tagged(cond):
 #: A fully prepared, paired, authorised, daytime repeat visit with no animals, before going: no rule
 #: of a sensible pack fires on it, so it is the base every witness patches. Monday 23 November 2026,
 #: 10:00 London time (GMT).
-PREPARED: dict = {
+PREPARED: dict[str, Any] = {
     "purpose": "attendance",
     "urgency": "planned",
     "start": "2026-11-23T10:00:00",
@@ -148,17 +153,18 @@ def _first(candidates: Iterable[Any], lits: list[Compare]) -> Any:
     return _NONE
 
 
-def _at(path: tuple[str, ...], value: Any) -> dict:
+def _at(path: tuple[str, ...], value: Any) -> dict[str, Any]:
     patch: Any = value
     for key in reversed(path):
         patch = {key: patch}
-    return patch
+    result: dict[str, Any] = patch  # path is never empty
+    return result
 
 
-def _single_candidates(name: str, lits: list[Compare], prefer: Any) -> list:
+def _single_candidates(name: str, lits: list[Compare], prefer: Any) -> list[Any]:
     spec = FIELDS[name]
     if name == "out_of_hours_justified":
-        domain = [1, 0]  # recorded or not: never "not known"
+        domain: list[Any] = [1, 0]  # recorded or not: never "not known"
     elif spec.type == "bool":
         domain = [1, 0, UNKNOWN]
     elif spec.type == "enum":
@@ -221,7 +227,7 @@ class Solver:
     With ``other`` (a second pack's clock), comparisons of tagged time facts (:func:`tagged`) are
     met under that clock, the rest under ``clock``."""
 
-    def __init__(self, clock: Clock, base: dict = BEFORE, other: Optional[Clock] = None):
+    def __init__(self, clock: Clock, base: dict[str, Any] = BEFORE, other: Optional[Clock] = None):
         self.clock = clock
         self.other = other if other != clock else None
         self.base = base
@@ -229,7 +235,7 @@ class Solver:
         self.base_fact = self.fact(self.base_visit)
         self.zone = ZoneInfo(clock.timezone)
 
-    def fact(self, visit) -> dict:
+    def fact(self, visit: Visit) -> dict[str, Any]:
         """The fact of a parsed visit under ``clock``, with the other clock's time facts tagged."""
         fact = flatten(visit, self.clock)
         if self.other is not None:
@@ -237,7 +243,7 @@ class Solver:
             fact.update({name + TAG: second[name] for name in TIME_FACTS})
         return fact
 
-    def meeting(self, lits: Iterable[Compare]) -> Optional[dict]:
+    def meeting(self, lits: Iterable[Compare]) -> Optional[dict[str, Any]]:
         """A visit (``base`` patched) meeting every comparison in ``lits``, or None."""
         lits = list(lits)
         if not _term_satisfiable([c for c in lits if not c.fact.endswith(TAG)]) or not _term_satisfiable(
@@ -261,7 +267,7 @@ class Solver:
             return None
         return visit if all(_holds(c, fact[c.fact]) for c in lits) else None
 
-    def _solve(self, facet: str, lits: tuple[Compare, ...]) -> Optional[dict]:
+    def _solve(self, facet: str, lits: tuple[Compare, ...]) -> Optional[dict[str, Any]]:
         if facet == "time":
             return self._time(lits)
         if facet.startswith(PLUGIN):
@@ -286,7 +292,7 @@ class Solver:
         value = _first(_single_candidates(name, list(lits), self.base_fact[name]), list(lits))
         return None if value is _NONE else _at(SINGLE[name], _write(name, value))
 
-    def _door(self, lits: list[Compare]) -> Optional[dict]:
+    def _door(self, lits: list[Compare]) -> Optional[dict[str, Any]]:
         arrived = [c for c in lits if c.fact == "arrived"]
         phases = [c for c in lits if c.fact == "phase"]
         for at_door in sorted((0, 1), key=lambda v: v != self.base_fact["arrived"]):
@@ -316,8 +322,8 @@ class Solver:
                 return {"on_arrival": fields}
         return None
 
-    def _staff(self, lits: list[Compare]) -> Optional[dict]:
-        def mine(name):
+    def _staff(self, lits: list[Compare]) -> Optional[dict[str, Any]]:
+        def mine(name: str) -> list[Compare]:
             return [c for c in lits if c.fact == name]
 
         most = min(12, max(_constants(lits, STAFF_FACTS) | {2}) + 2)
@@ -331,7 +337,8 @@ class Solver:
             badge = _first([self.base_fact["all_have_id_badge"], 1, 0, UNKNOWN], mine("all_have_id_badge"))
             # A school phone is a mobile phone: with every member holding one, all_have_mobile is 1,
             # so the two are chosen together.
-            phone = mobile = _NONE
+            phone: Any = _NONE  # a candidate value, or _NONE
+            mobile: Any = _NONE
             for phone in (p for p in dict.fromkeys([self.base_fact["all_have_phone"], 1, 0, UNKNOWN])
                           if all(_holds(c, p) for c in mine("all_have_phone"))):
                 mobiles = [1] if phone == 1 else [self.base_fact["all_have_mobile"], 1, 0, UNKNOWN]
@@ -357,8 +364,8 @@ class Solver:
             want = preferred.count(role)
             allowed.append([k for k in dict.fromkeys([want, 0, *range(n + 1)]) if k <= n and all(_holds(c, k) for c in mine)])
 
-        @lru_cache(maxsize=None)
-        def fill(i: int, left: int) -> Optional[tuple]:
+        @cache
+        def fill(i: int, left: int) -> Optional[tuple[Any, ...]]:
             if i == len(STAFF_ROLES):
                 return () if left == 0 else None
             for k in allowed[i]:
@@ -371,10 +378,10 @@ class Solver:
         counts = fill(0, n)
         if counts is None:
             return None
-        return [role for role, k in zip(STAFF_ROLES, counts) for _ in range(k)]
+        return [role for role, k in zip(STAFF_ROLES, counts, strict=True) for _ in range(k)]
 
     @staticmethod
-    def _trained(n: int, count_lits: list[Compare], all_lits: list[Compare]) -> Optional[list]:
+    def _trained(n: int, count_lits: list[Compare], all_lits: list[Compare]) -> Optional[list[Any]]:
         for t in range(n, -1, -1):
             for f in range(0, n - t + 1):
                 unknown = n - t - f
@@ -383,7 +390,7 @@ class Solver:
                     return [True] * t + [False] * f + [None] * unknown
         return None
 
-    def _time(self, lits: tuple[Compare, ...]) -> Optional[dict]:
+    def _time(self, lits: tuple[Compare, ...]) -> Optional[dict[str, Any]]:
         clock = self.clock
         local = self.base_visit.start.astimezone(self.zone)
         base_start = local.hour * 60 + local.minute
@@ -409,9 +416,9 @@ class Solver:
                 moment = _local(day, start, self.zone)
                 if moment is None:
                     continue
-                facts = _time_facts(self.base_visit, clock, moment.astimezone(timezone.utc), minutes)
+                facts = _time_facts(self.base_visit, clock, moment.astimezone(UTC), minutes)
                 if self.other is not None:
-                    second = _time_facts(self.base_visit, self.other, moment.astimezone(timezone.utc), minutes)
+                    second = _time_facts(self.base_visit, self.other, moment.astimezone(UTC), minutes)
                     facts = {**facts, **{name + TAG: value for name, value in second.items()}}
                 if all(_holds(c, facts[c.fact]) for c in lits):
                     return {"start": moment.isoformat(), "duration_minutes": minutes}
@@ -444,10 +451,10 @@ def _local(day: date, minute: int, zone: ZoneInfo) -> Optional[datetime]:
     return wall_clock(datetime.combine(day, time(minute // 60, minute % 60)), zone)
 
 
-_time_cache: dict = {}
+_time_cache: dict[tuple[Clock, datetime, Optional[int]], dict[str, Any]] = {}
 
 
-def _time_facts(base, clock: Clock, start: datetime, minutes: Optional[int]) -> dict:
+def _time_facts(base: Visit, clock: Clock, start: datetime, minutes: Optional[int]) -> dict[str, Any]:
     key = (clock, start, minutes)
     if key not in _time_cache:
         fact = flatten(base.model_copy(update={"start": start, "duration_minutes": minutes}), clock)
@@ -458,12 +465,12 @@ def _time_facts(base, clock: Clock, start: datetime, minutes: Optional[int]) -> 
 # -- what the properties ask ----------------------------------------------------------------------
 
 
-def terms(cond) -> Optional[list[list[Compare]]]:
+def terms(cond: Condition) -> Optional[list[list[Compare]]]:
     """The DNF terms of ``cond`` (None when there are too many to list)."""
     return _dnf(normalise(cond))
 
 
-def firing(compiled: CompiledPack, rule_id: str, solver: Optional[Solver] = None) -> Optional[dict]:
+def firing(compiled: CompiledPack, rule_id: str, solver: Optional[Solver] = None) -> Optional[dict[str, Any]]:
     """A visit on which the rule fires, or None if none of its DNF terms can be met."""
     solver = solver or Solver(compiled.clock)
     rule = compiled.rule(rule_id)
@@ -476,11 +483,11 @@ def firing(compiled: CompiledPack, rule_id: str, solver: Optional[Solver] = None
 
 @dataclass
 class Search:
-    visit: Optional[dict]
+    visit: Optional[dict[str, Any]]
     complete: bool  # False when the node budget ran out or a condition was too large to expand
 
 
-def _stopping(rule, below: str):
+def _stopping(rule: CompiledRule, below: str) -> Optional[tuple[Condition, Callable[[dict[str, Any]], bool]]]:
     """``(condition, holds)`` under which ``rule`` gives ``below`` or worse: its condition, in the
     phases where its outcome is that severe; None when it never is."""
     phases = [p for p, o in rule.outcomes.items() if o is not None and o.severity >= Outcome(below).severity]
@@ -492,10 +499,10 @@ def _stopping(rule, below: str):
     return cond, compile_python(cond)
 
 
-def _in_phases(rule) -> list[tuple[str, object]]:
+def _in_phases(rule: CompiledRule) -> list[tuple[str, Condition]]:
     """For each outcome ``rule`` gives (by severity, reminders last), its condition in the phases
     where it gives it: what a witness for that outcome must meet."""
-    by_outcome: dict = {}
+    by_outcome: dict[Outcome, list[str]] = {}
     for phase, outcome in rule.outcomes.items():
         if outcome is not None:
             by_outcome.setdefault(outcome, []).append(phase)
@@ -519,9 +526,9 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
     solver = solver or Solver(compiled.clock)
     two = solver.other is not None
     stoppers = [stop for stop in (_stopping(r, below) for r in compiled.rules) if stop is not None]
-    state = {"nodes": 0, "complete": True}
+    state: dict[str, Any] = {"nodes": 0, "complete": True}
 
-    def search(so_far: tuple) -> Optional[dict]:
+    def search(so_far: tuple[Any, ...]) -> Optional[dict[str, Any]]:
         state["nodes"] += 1
         if state["nodes"] > budget:
             state["complete"] = False
@@ -534,12 +541,12 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
         if not firing_now:
             return visit
         ways = [(terms(negate(cond)), cond) for cond in firing_now]
-        if any(w is None for w, _ in ways):
+        known = [(w, r) for w, r in ways if w is not None]
+        if len(known) < len(ways):
             state["complete"] = False
-            ways = [(w, r) for w, r in ways if w is not None]
-            if not ways:
+            if not known:
                 return None
-        options, _ = min(ways, key=lambda wr: len(wr[0]))  # the most constrained rule first
+        options, _ = min(known, key=lambda wr: len(wr[0]))  # the most constrained rule first
         for term in sorted(options, key=len):
             found = search(so_far + tuple(tagged(term) if two else term))
             if found is not None:
@@ -550,7 +557,7 @@ def permitted(compiled: CompiledPack, lits: list[Compare], budget: int = 300, so
     return Search(found, state["complete"])
 
 
-def avoiding(compiled: CompiledPack, rule_id: str, visit: dict, fixed: Iterable[str]) -> Optional[dict]:
+def avoiding(compiled: CompiledPack, rule_id: str, visit: dict[str, Any], fixed: Iterable[str]) -> Optional[dict[str, Any]]:
     """A visit that keeps ``visit``'s values of the ``fixed`` facts and on which the rule does not
     fire, or None when every such visit fires it."""
     parsed = _parsed(visit)
@@ -574,7 +581,7 @@ class Difference:
     ``new_outcome``. ``rule`` is the rule whose change the search followed to find it."""
 
     rule: str
-    visit: dict
+    visit: dict[str, Any]
     old_outcome: str
     new_outcome: str
 
@@ -584,7 +591,7 @@ class Difference:
         return Outcome(self.new_outcome).severity < Outcome(self.old_outcome).severity
 
 
-def _outcome(compiled: CompiledPack, fact: dict) -> str:
+def _outcome(compiled: CompiledPack, fact: dict[str, Any]) -> str:
     """The outcome ``compiled`` gives the visit whose fact this is (each rule's for its phase)."""
     found = [r.outcomes[fact["phase"]] for r in compiled.rules if r.holds(fact)]
     return max((o.value for o in found if o is not None), key=lambda value: Outcome(value).severity, default="permitted")
@@ -632,7 +639,8 @@ def differences(old: CompiledPack, new: CompiledPack, budget: int = 300) -> list
     return found
 
 
-def _differing(old, new, cond, outcome, solver, target, budget, seen) -> Optional[tuple]:
+def _differing(old: CompiledPack, new: CompiledPack, cond: Condition, outcome: str, solver: Solver, target: CompiledPack,
+               budget: int, seen: set[str]) -> Optional[tuple[Any, ...]]:
     """(visit, old outcome, new outcome) for a visit meeting ``cond`` that ``target`` decides below
     ``outcome`` and the two packs decide differently, not one of ``seen`` (which it joins)."""
     for term in terms(cond) or []:
@@ -660,7 +668,7 @@ class Loosened:
     """
 
     rule: str
-    visit: Optional[dict]
+    visit: Optional[dict[str, Any]]
     old_outcome: str
     new_outcome: Optional[str]
     reminder: bool = False
@@ -703,7 +711,7 @@ def loosenings(old: CompiledPack, new: CompiledPack, budget: int = 2000) -> list
     return out
 
 
-def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver: Solver, budget: int,
+def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf: list[list[Compare]], solver: Solver, budget: int,
                  outcome: str) -> Optional[Loosened]:
     undecided = False
     for term in dnf:
@@ -719,13 +727,14 @@ def _let_through(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver
     return Loosened(rule_id, None, outcome, None) if undecided else None
 
 
-def _reminder_dropped(old: CompiledPack, new: CompiledPack, rule_id: str, dnf, solver: Solver) -> Optional[Loosened]:
+def _reminder_dropped(old: CompiledPack, new: CompiledPack, rule_id: str, dnf: list[list[Compare]], solver: Solver) -> Optional[Loosened]:
     try:
         kept = new.rule(rule_id)
     except KeyError:
         kept = None
+    ways: Optional[list[Any]]
     if kept is None:
-        ways: Optional[list] = [[]]
+        ways = [[]]
     else:
         ways = terms(negate(kept.condition))
         if ways is None:

@@ -25,14 +25,15 @@ Each example below is what a plugin module holds; ``tests/test_hookspecs.py`` ru
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from os import PathLike
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 import pluggy
 
+from .._rule import Rule
 from ..models import Decision, Visit, VisitSummary
 from ..plugin_facts import VisitFact
-from .._rule import Rule
 
 hookspec = pluggy.HookspecMarker("policyengine")
 
@@ -83,7 +84,7 @@ def policyengine_rule_kinds() -> Optional[list[type[Rule]]]:
 
 
 @hookspec
-def policyengine_rule_packs() -> Optional[list[Union[str, PathLike, Mapping[str, Any]]]]:
+def policyengine_rule_packs() -> Optional[list[Union[str, PathLike[str], Mapping[str, Any]]]]:
     """Return the rule packs this plugin provides.
 
     Called once per registry, the first time it needs to find a pack by id (``check(visit,

@@ -27,22 +27,28 @@ import sys
 import threading
 import types
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 import pluggy
 from pydantic import BaseModel
 
-from . import hookspecs
-from ..facts import FACT_FIELDS, FIELDS, FactField
 from .._errors import InputError, PluginError, Problem, did_you_mean
 from .._plugin_calls import PLUGIN_FAILURES, PluginCaller, said
-from ..plugin_facts import DECLARED, VisitFact
 from .._rule import Rule
 from .._version import __version__
 from .._yaml import from_mapping, load_file, read_text
+from ..facts import FACT_FIELDS, FIELDS, FactField
+from ..plugin_facts import DECLARED, VisitFact
+from . import hookspecs
+
+if TYPE_CHECKING:  # for annotations only
+    from ..models import Decision, Visit, VisitSummary
+
+_T = TypeVar("_T")
+_O = TypeVar("_O")  # what plugins offer by name: a visit fact or a rule kind
 
 hookimpl = pluggy.HookimplMarker("policyengine")
 
@@ -129,11 +135,13 @@ def peek_pack_id(path: Path) -> str:
         text = ""
     found = _ID_LINE.findall(text)
     if len(found) == 1:
-        return found[0][1]
+        found_id: str = found[0][1]
+        return found_id
     loaded = load_file(path)
     if not isinstance(loaded.data, dict) or not isinstance(loaded.data.get("id"), str):
         raise InputError(Problem(str(path), 1, 1, "a rule pack needs an 'id' at the top level"))
-    return loaded.data["id"]
+    pack_id: str = loaded.data["id"]
+    return pack_id
 
 
 _serials = itertools.count(1)
@@ -178,7 +186,7 @@ class Registry:
         self._unloadable: dict[str, PluginProblem] = {}  # installed plugins that could not be registered
         self._found: dict[str, list[PluginProblem]] = {}  # problems found collecting kinds, packs, facts
         self._withdrawn: dict[str, dict[str, str]] = {"kinds": {}, "packs": {}, "facts": {}}
-        self._kinds: Optional[dict[str, type]] = None
+        self._kinds: Optional[dict[str, type[Rule]]] = None
         self._kind_sources: dict[str, str] = {}
         self._packs: Optional[dict[str, PackEntry]] = None
         self._facts: Optional[dict[str, VisitFact]] = None
@@ -291,12 +299,12 @@ class Registry:
 
     # -- calling hooks ------------------------------------------------------------------------
 
-    def _call(self, impl, hook: str, **arguments: Any) -> Any:
+    def _call(self, impl: pluggy.HookImpl, hook: str, **arguments: Any) -> Any:
         """One implementation of ``hook`` with exactly the arguments it declares (as pluggy does)."""
         kwargs = {name: arguments[name] for name in impl.argnames}
         return self.caller.run(impl.plugin_name, impl.function, **kwargs)
 
-    def _results(self, hook: str, what: str) -> list[tuple[str, list]]:
+    def _results(self, hook: str, what: str) -> list[tuple[str, list[Any]]]:
         """(plugin name, returned list) of each implementation of ``hook`` that worked, in
         registration order; each one that failed is recorded as a problem of its plugin instead."""
         out = []
@@ -317,7 +325,7 @@ class Registry:
     def _problem(self, what: str, plugin: str, message: str) -> None:
         self._found.setdefault(what, []).append(PluginProblem(plugin, f"plugin {self.describe(plugin)}: {message}"))
 
-    def _collect(self, what: str, collect):
+    def _collect(self, what: str, collect: Callable[[], _T]) -> _T:
         if self._collecting is not None:
             raise PluginError(
                 f"a plugin asked for the registry's {what} while {self._collecting} was being called; "
@@ -331,10 +339,12 @@ class Registry:
         finally:
             self._collecting = None
 
-    def _settle(self, what: str, offered: dict[str, list[tuple[Any, str]]], label) -> tuple[dict, dict]:
+    def _settle(
+        self, what: str, offered: Mapping[str, Sequence[tuple[_O, str]]], label: Callable[[_O], str]
+    ) -> tuple[dict[str, _O], dict[str, str]]:
         """One offer per name: a name offered by two plugins is withdrawn from both (a built-in
         keeps its name), whatever order the plugins were registered in."""
-        chosen: dict[str, Any] = {}
+        chosen: dict[str, _O] = {}
         sources: dict[str, str] = {}
         for name, offers in offered.items():
             if len(offers) == 1:
@@ -362,7 +372,7 @@ class Registry:
                 self._facts, self._fact_sources = self._collect("facts", self._collect_facts)
             return dict(self._facts)
 
-    def _collect_facts(self):
+    def _collect_facts(self) -> tuple[dict[str, VisitFact], dict[str, str]]:
         builtin = frozenset(f.name for f in FACT_FIELDS)
         offered: dict[str, list[tuple[VisitFact, str]]] = {}
         for plugin, result in self._results("policyengine_visit_facts", "facts"):
@@ -396,7 +406,7 @@ class Registry:
 
     # -- rule kinds ---------------------------------------------------------------------------
 
-    def kinds(self) -> dict[str, type]:
+    def kinds(self) -> dict[str, type[Rule]]:
         """Rule kind name -> class, from every plugin (built-ins included)."""
         with self._lock:
             if self._kinds is None:
@@ -410,7 +420,7 @@ class Registry:
             self.kinds()
             return dict(self._kind_sources)
 
-    def _collect_kinds(self):
+    def _collect_kinds(self) -> tuple[dict[str, type[Rule]], dict[str, str]]:
         offered: dict[str, list[tuple[type, str]]] = {}
         for plugin, result in self._results("policyengine_rule_kinds", "kinds"):
             for kind in result:
@@ -530,11 +540,11 @@ class Registry:
         not be loaded (it may be one, so :meth:`decisions_made` refuses every decision)."""
         return bool(self._unloadable) or bool(self.pm.hook.policyengine_decision_made.get_hookimpls())
 
-    def decision_made(self, decision, visit) -> None:
+    def decision_made(self, decision: Decision, visit: Visit | VisitSummary) -> None:
         """Tell every listener of ``decision``; raise :class:`PluginError` naming any that failed."""
         self.decisions_made([(decision, visit)])
 
-    def decisions_made(self, told: Iterable[tuple[Any, Any]]) -> None:
+    def decisions_made(self, told: Iterable[tuple[Decision, Visit | VisitSummary]]) -> None:
         """Tell every listener of each (decision, visit); then raise :class:`PluginError` if any failed.
 
         Every listener is told of every decision even when one fails (an audit log still gets its
@@ -604,7 +614,7 @@ def _raised(exc: BaseException) -> str:
     return said(exc)
 
 
-def _qualname(kind: type) -> str:
+def _qualname(kind: type[Rule]) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
@@ -616,7 +626,7 @@ def _short(value: Any) -> str:
 _default: Optional[Registry] = None
 _default_lock = threading.RLock()  # re-entrant: see _policy._Policies
 _default_timeout: Optional[float] = None
-_registries: "weakref.WeakSet[Registry]" = weakref.WeakSet()
+_registries: weakref.WeakSet[Registry] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:

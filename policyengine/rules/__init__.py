@@ -8,7 +8,7 @@ from :mod:`policyengine.kinds`, as a plugin's kinds do, and the kinds register t
 from __future__ import annotations
 
 from .._rule import builtin_kinds  # the one thing a plugin cannot do: be built in
-from ..kinds import hookimpl
+from ..kinds import Rule, hookimpl
 from .animals import Animals
 from .authorisation import Authorisation
 from .condition import GenericCondition
@@ -37,7 +37,7 @@ BUILTIN_KINDS = builtin_kinds(
 
 
 @hookimpl
-def policyengine_rule_kinds():
+def policyengine_rule_kinds() -> list[type[Rule]]:
     return list(BUILTIN_KINDS)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from ..kinds import Clock, Condition, Rule, all_of, fact, on_arrival, phase_of_data
 
@@ -48,7 +48,7 @@ class Animals(Rule):
             parts.append(fact("meeting_room", "ne", "doorstep"))
         return all_of(*parts)
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         if phase_of_data(visit) == "plan":
             return None  # nothing at the door can be arranged on a plan
         refused = (visit.get("on_arrival") or {}).get("animal_request_refused") is True

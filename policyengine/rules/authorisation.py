@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field
 
@@ -26,5 +26,5 @@ class Authorisation(Rule):
     def trigger(self, clock: Clock) -> Condition:
         return all_of(*(fact(f"approved_by_{a}", "ne", True) for a in self.any_of))
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         return add_approval(visit, self.any_of[0])

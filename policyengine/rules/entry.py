@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from ..kinds import Clock, Condition, Rule, all_of, any_of, fact, on_arrival
 
@@ -69,7 +69,7 @@ class Entry(Rule):
             return all_of(arrived, any_of(*(fact(name, "eq", None) for name in SAFETY)))
         return all_of(arrived, fact(self.check, "eq", True))
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         if self.check in GOING_IN:
             return on_arrival(meeting_room="doorstep")
         if self.check == "safety_not_confirmed":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field
 
@@ -58,7 +58,7 @@ class Household(Rule):
             )
         return all_of(fact(self.check, "ne", False), negate(self._approved()))
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         if self.stage == "entry":
             return on_arrival(meeting_room="doorstep")
         known = (visit.get("household") or {}).get(self.check)

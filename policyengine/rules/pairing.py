@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field, StrictInt
 
@@ -62,7 +62,7 @@ class Pairing(Rule):
     def quoted_numbers(self) -> list[tuple[str, str]]:
         return [(f"{self.min_staff} staff", staff_words(self.min_staff))]
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         # The policy's preferred way first: a pairing rule exists because the policy wants staff to go
         # together, so the remedy is another member of staff. Only where someone it names has already
         # agreed a lone visit does the remedy complete that agreement (its risk assessment) instead.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field, StrictInt
 
@@ -74,7 +74,7 @@ class Preparation(Rule):
             return [(f"{self.max_interval_minutes} minutes", number_words(self.max_interval_minutes))]
         return []
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         r = self.require
         if r == "risk_assessment":
             return {"risk_assessment": self.level}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class Rooms(Rule):
             parts.append(fact("upstairs_escort", "ne", True))
         return all_of(*parts)
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         # Another room (the ground floor or the doorstep first); where the rule covers every room
         # but the last, that one; else an escort the other way. Only a rule that covers every room
         # whatever the escort has no remedy, and then nothing staff arrange avoids it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional, Self
 
 from pydantic import Field, model_validator
 
@@ -34,7 +34,7 @@ class Staffing(Rule):
     roles: list[StaffRole] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _params(self):
+    def _params(self) -> Self:
         if self.require == "dbs" and self.dbs is None:
             raise ValueError("'dbs' is required when require is dbs, e.g. dbs: enhanced")
         if self.require == "roles" and not self.roles:
@@ -43,7 +43,7 @@ class Staffing(Rule):
 
     def summary(self) -> str:
         if self.require == "dbs":
-            return f"a DBS check below {self.dbs.replace('_', ' ')}"
+            return f"a DBS check below {str(self.dbs).replace('_', ' ')}"
         if self.require == "roles":
             return "a role not among: " + ", ".join(r.replace("_", " ") for r in self.roles)
         return {"trained_member": "nobody trained in home visiting", "all_trained": "not everyone trained"}[self.require]
@@ -60,7 +60,7 @@ class Staffing(Rule):
             return fact("lowest_dbs", "not_in", self._levels())
         return any_of(*(fact(f"role_{r}", "gt", 0) for r in STAFF_ROLES if r not in self.roles))
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         staff = visit.get("staff") or []
         if self.require == "trained_member":
             return {"staff": [dict(staff[0], home_visit_trained=True)] + [dict(s) for s in staff[1:]]} if staff else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Optional
+from typing import Any, Literal, Optional, Self
 
 from pydantic import Field, model_validator
 
@@ -23,7 +23,6 @@ from ..kinds import (
     time_words,
     to_minutes,
 )
-
 
 #: Starts before 06:00 are night visits: later than any cut-off, and evening visits.
 NIGHT_ENDS = 6 * 60
@@ -61,7 +60,7 @@ class TimeWindow(Rule):
     )
 
     @model_validator(mode="after")
-    def _time_needed(self):
+    def _time_needed(self) -> Self:
         if self.when == "starts_after" and self.time is None:
             raise ValueError("'time' is required when 'when' is starts_after, e.g. time: \"16:00\"")
         if self.when in ("outside_school_day", "outside_office_hours") and self.time is not None:
@@ -87,6 +86,12 @@ class TimeWindow(Rule):
     def _has_exception(self) -> bool:
         return bool(self.unless_approved_by or self.needs_justification or self.needs_responsible_contact)
 
+    def _cutoff(self) -> int:
+        """starts_after's time, in minutes after midnight (the model's validator requires it)."""
+        if self.time is None:
+            raise ValueError("'time' is required when 'when' is starts_after")
+        return to_minutes(self.time)
+
     def breach(self, clock: Clock) -> Condition:
         if self.when == "outside_school_day":
             return fact("in_school_day", "ne", True)
@@ -94,7 +99,7 @@ class TimeWindow(Rule):
             return fact("in_office_hours", "ne", True)
         night = fact("start_minute", "lt", NIGHT_ENDS)
         if self.when == "starts_after":
-            return any_of(fact("start_minute", "gt", to_minutes(self.time)), night)
+            return any_of(fact("start_minute", "gt", self._cutoff()), night)
         start = to_minutes(self.time) if self.time else clock.evening_starts
         runs_on = any_of(fact("end_minute", "gt", start), fact("end_minute", "eq", None))
         return any_of(fact("start_minute", "ge", start), night, runs_on)
@@ -117,7 +122,7 @@ class TimeWindow(Rule):
     def quoted_numbers(self) -> list[tuple[str, str]]:
         return [(self.time, time_words(self.time))] if self.time else []
 
-    def suggest_remedy(self, visit: dict, clock: Optional[Clock] = None) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any], clock: Optional[Clock] = None) -> Optional[dict[str, Any]]:
         if clock is not None:
             another_time = self.prefer == "another_time" and visit.get("urgency") != "emergency"
             if not self._has_exception() or another_time:
@@ -126,13 +131,13 @@ class TimeWindow(Rule):
                     return moved
         return self.exception_met(visit)
 
-    def reschedule(self, visit: dict, clock: Clock) -> Optional[dict]:
+    def reschedule(self, visit: dict[str, Any], clock: Clock) -> Optional[dict[str, Any]]:
         """A new start (and length, when the length is unknown or does not fit) inside the window;
         None when no time of day is (a cut-off before 06:00: night starts count as after it)."""
         local = clock.local(datetime.fromisoformat(visit["start"]))
         start = local.hour * 60 + local.minute
         length = visit.get("duration_minutes")
-        patch: dict = {}
+        patch: dict[str, Any] = {}
         if self.when in ("outside_school_day", "outside_office_hours"):
             opens, closes = clock.school_day if self.when == "outside_school_day" else clock.office_hours
             day = next_working_day(local.date())
@@ -141,7 +146,7 @@ class TimeWindow(Rule):
                 patch["duration_minutes"] = closes - at
         else:
             day = local.date()
-            latest = to_minutes(self.time) if self.when == "starts_after" else (
+            latest = self._cutoff() if self.when == "starts_after" else (
                 (to_minutes(self.time) if self.time else clock.evening_starts) - 1
             )
             if self.when == "evening" and NIGHT_ENDS <= start <= latest:
@@ -161,16 +166,16 @@ class TimeWindow(Rule):
         patch["start"] = moved.isoformat()
         return patch
 
-    def exception_met(self, visit: dict) -> Optional[dict]:
+    def exception_met(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         """A patch meeting the window's exceptions (None when it has none)."""
         if not self._has_exception():
             return None
-        patch: dict = {}
+        patch: dict[str, Any] = {}
         if self.unless_approved_by:
             approvals = set(visit.get("approvals") or [])
             if not approvals & set(self.unless_approved_by):
                 patch.update(add_approval(visit, self.unless_approved_by[0]))
-        ooh: dict = {}
+        ooh: dict[str, Any] = {}
         if self.needs_justification:
             current = (visit.get("out_of_hours") or {}).get("justification")
             if not (current and current.strip()):

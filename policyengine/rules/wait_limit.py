@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field, StrictInt
 
@@ -41,7 +41,7 @@ class WaitLimit(Rule):
     def quoted_numbers(self) -> list[tuple[str, str]]:
         return [(f"{self.minutes} minutes", number_words(self.minutes))]
 
-    def suggest_remedy(self, visit: dict) -> Optional[dict]:
+    def suggest_remedy(self, visit: dict[str, Any]) -> Optional[dict[str, Any]]:
         seen = (visit.get("on_arrival") or {}).get("parents_present")
         if self.stage == "waiting" and seen is None:
             return on_arrival(parents_present=True)

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack
 from policyengine.cli.main import main
-from policyengine.packs.lint import lint_file
+from policyengine.conditions.form import all_of, any_of, fact, negate
 from policyengine.conditions.satisfy import implies, satisfiable
-from policyengine.conditions.form import fact, all_of, any_of, negate
+from policyengine.packs.lint import lint_file
 
 HERE = Path(__file__).parent
 BROKEN = HERE / "broken"
@@ -44,6 +44,7 @@ EXPECTED = {
     "never_fires": "17:5: error: rule 'cutoff' can never fire: no visit meets its condition",
     "shadowed": "26:5: warning: rule 'cutoff-attendance' is always shadowed: whenever it fires, rule 'cutoff' fires too with the same outcome (blocked)",
     "number_not_quoted": "17:7: error: rule 'wait-exceeded' applies 20 minutes, but its quote does not say it: quote the sentence that sets it",
+    "in_null": "11:7: error: rule 'wait-exceeded': 'when.fact': 'in' needs a list of values for fact 'staff_count'",
     "plan_remedy_sets_door": "15:5: error: rule 'parents-there': its remedy sets on_arrival (what staff find at the door), but it applies to plans as conditional; a plan's remedy changes only what can be arranged in advance: make it a reminder on plans (phases: {plan: reminder}) or leave plans out (phases: {plan: off})",
 }
 
