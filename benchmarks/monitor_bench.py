@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import itertools
 import gc
 import heapq
+import itertools
 import json
 import os
 import platform
@@ -280,11 +280,11 @@ def main() -> int:
             monitor = Monitor(SCHOOL, engine=engine)
             cProfile.runctx("feed_all(monitor, events)", globals(), {"monitor": monitor, "events": events}, "/tmp/monitor.prof")
             pstats.Stats("/tmp/monitor.prof").sort_stats("tottime").print_stats(20)
-        seconds, written = best_of(args.rounds, lambda: Monitor(SCHOOL, engine=engine), feed_all, events)
+        seconds, written = best_of(args.rounds, lambda engine=engine: Monitor(SCHOOL, engine=engine), feed_all, events)
         rates[engine] = n / seconds
         row(f"Monitor.feed, {engine} engine (event dicts in)", f"{n / seconds:,.0f}/s", f"{floor / (n / seconds):.1f}x floor; {written:,} actions")
         assert written == floor_written, (written, floor_written)
-        seconds, written = best_of(args.rounds, lambda: Monitor(SCHOOL, engine=engine), feed_lines, lines)
+        seconds, written = best_of(args.rounds, lambda engine=engine: Monitor(SCHOOL, engine=engine), feed_lines, lines)
         row(f"Monitor.feed, {engine} engine (JSON lines in and out)", f"{n / seconds:,.0f}/s", f"{floor / (n / seconds):.1f}x floor")
     target = 20_000
     row("issue 17's target: durable engine (event dicts in)", f"{target:,}/s",

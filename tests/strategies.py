@@ -8,7 +8,7 @@ school day, 16:00 and 18:00, midnight and night starts, both sides of the clock 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
@@ -18,19 +18,19 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
+from policyengine._yaml import from_mapping
 from policyengine.conditions.form import OPS
+from policyengine.conditions.satisfy import satisfiable
 from policyengine.facts import FACT_FIELDS, enum_values
+from policyengine.kinds import ClockTime, ConditionSpec, Rule
 from policyengine.models import APPROVERS, DBS_LEVELS, PURPOSES, STAFF_ROLES
 from policyengine.packs.load import PackBase, parse_pack
 from policyengine.plugins.registry import default_registry
-from policyengine.kinds import ClockTime, ConditionSpec, Rule
 from policyengine.rules import BUILTIN_KINDS
-from policyengine.conditions.satisfy import satisfiable
-from policyengine._yaml import from_mapping
 from tests.visits import AT_THE_DOOR, PREPARED
 
 LONDON = ZoneInfo("Europe/London")
-UTC = timezone.utc
+UTC = UTC
 
 # -- time -----------------------------------------------------------------------------------------
 
@@ -353,7 +353,7 @@ def pack_data(draw, rule_lists=None) -> dict:
     kinds = default_registry().kinds()
     models = [kinds[rule["kind"]].model_validate({"id": "x", "message": "m", "citation": {"section": "s", "quote": "q"}, **rule})
               for rule in drawn]
-    kept = [(rule, model) for rule, model in zip(drawn, models) if satisfiable(model.condition(clock))]
+    kept = [(rule, model) for rule, model in zip(drawn, models, strict=True) if satisfiable(model.condition(clock))]
     assume(kept)
     # A rule that applies a number quotes a sentence that says it (20 minutes, 16:00, 2 staff).
     data["rules"] = [

@@ -10,9 +10,9 @@ import pytest
 from policyengine import DecisionError, InputError, available_packs, check, check_many, merge_patch
 from policyengine._policy import policy
 from policyengine.packs.load import load_pack
+from tests.conftest import ENGINE_PARAMS, requires_durable
 from tests.scenarios import TODAY
 from tests.visits import AT_THE_DOOR, PREPARED
-from tests.conftest import ENGINE_PARAMS, requires_durable
 
 KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 

@@ -4,7 +4,6 @@ bad lines, and resuming after a crash (a SIGKILL mid-stream, detected by output,
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from policyengine import check
-from policyengine.cli.main import main
-from tests.scenarios import tcat_with_a_shorter_wait
 from policyengine._examples import example_visit
+from policyengine.cli.main import main
 from policyengine.packs.load import load_pack
+from tests.scenarios import tcat_with_a_shorter_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 

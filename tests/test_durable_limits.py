@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, check, check_many, load_pack
-from policyengine.cli.main import main
 from policyengine._policy import policy
+from policyengine.cli.main import main
 from tests.conftest import requires_durable
 from tests.packfiles import write_pack
 from tests.scenarios import TODAY
@@ -171,11 +171,11 @@ def test_facts_of_one_batch_whose_content_hashes_collide_are_both_decided():
     import itertools
     import sys
 
+    from policyengine import parse_visit
     from policyengine.engines.durable import DurableEngine
     from policyengine.engines.python import PythonEngine
     from policyengine.facts import flatten
     from policyengine.packs.load import compile_pack
-    from policyengine import parse_visit
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import workload

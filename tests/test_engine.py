@@ -8,12 +8,12 @@ import pytest
 
 import policyengine
 from policyengine import DecisionError, Outcome, check, load_pack
-from policyengine.conditions.form import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise
-from policyengine.engines.durable_form import to_durable
-from policyengine.engines.base import make_engine
 from policyengine._policy import decide
 from policyengine._visits import parse_visit
+from policyengine.conditions.form import FALSE, TRUE, AnyOf, Compare, Not, all_of, evaluate, fact, normalise
+from policyengine.engines.base import make_engine
 from policyengine.engines.durable import DurableEngine
+from policyengine.engines.durable_form import to_durable
 from policyengine.facts import FACT_FIELDS, flatten
 from policyengine.packs.load import compile_pack
 from tests.conftest import ENGINE_PARAMS, requires_durable

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from policyengine import Registry, check, load_pack
-
 from policyengine.plugins import hookspecs
-from tests.conftest import ENGINE_PARAMS
 from policyengine.plugins.registry import HOOKS
+from tests.conftest import ENGINE_PARAMS
 from tests.scenarios import TODAY
 from tests.visits import visit
 

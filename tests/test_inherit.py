@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from policyengine import InputError, PluginError, Registry, check, hookimpl, load_pack
+from policyengine import PluginError, Registry, check, hookimpl, load_pack
 from policyengine.cli.show import render_show, show_data
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
@@ -322,8 +322,8 @@ def test_when_the_search_cannot_decide_within_its_budget_the_change_is_refused_u
 
 
 def test_a_declared_loosening_that_loosens_nothing_is_a_warning(packs, monkeypatch, capsys):
-    from policyengine.plugins import registry as _plugins
     from policyengine.cli.main import main
+    from policyengine.plugins import registry as _plugins
 
     registry = packs(trust=TRUST, school=STRICTER + "loosens: {pairs: we think we loosened it}\n")
     monkeypatch.setattr(_plugins, "_default", registry)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from policyengine import InputError, UnknownSchoolError, check, load_visit
-from policyengine.cli.main import main
 from policyengine._yaml import loads
+from policyengine.cli.main import main
 
 HERE = Path(__file__).parent
 BAD = HERE / "fixtures" / "bad_visits"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from policyengine import check, load_pack, merge_patch
+from tests.conftest import ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
-from tests.conftest import ENGINES_HERE
 
 PACK = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 
@@ -393,8 +393,8 @@ def test_pack_loads_with_every_kind():
 def test_a_lone_visit_agreement_covers_any_number_short_of_min_staff():
     """Found by the monotonic-safety property: with min_staff 3, one member with the agreement was
     permitted while two with it were blocked. The agreement now covers any number below three."""
-    from policyengine.packs.load import parse_pack
     from policyengine._yaml import from_mapping
+    from policyengine.packs.load import parse_pack
 
     rule = {"id": "three", "kind": "pairing", "min_staff": 3, "lone_agreed_by": ["headteacher"], "outcome": "blocked",
             "message": "m", "citation": {"section": "s", "quote": "three staff"}}

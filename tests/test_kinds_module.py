@@ -17,11 +17,10 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from pydantic import Field
 
 from policyengine import Registry, check, kinds, parse_visit
-
 from policyengine import facts as _facts
 from policyengine.facts import FACT_FIELDS, UNKNOWN, enum_values, flatten
-from policyengine.plugin_facts import DECLARED
 from policyengine.kinds import Rule
+from policyengine.plugin_facts import DECLARED
 from policyengine.rules import BUILTIN_KINDS, Pairing
 from tests import strategies as S
 from tests.scenarios import TODAY
@@ -146,9 +145,9 @@ def not_drawn(kind_fields: dict, kinds=BUILTIN_KINDS, draws: int = 200) -> list[
 
         @settings(max_examples=draws, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
         @given(drawn)
-        def collect(params):
-            seen.update(params)
-            seen.update((name, value) for name, value in params.items() if isinstance(value, str))
+        def collect(params):  # run at once, below, in this iteration: `seen` is this kind's
+            seen.update(params)  # noqa: B023
+            seen.update((name, value) for name, value in params.items() if isinstance(value, str))  # noqa: B023
 
         collect()
         for name, field in kind.model_fields.items():

@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import requires_durable
 
 ROOT = Path(__file__).resolve().parent.parent

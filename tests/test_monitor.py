@@ -13,6 +13,7 @@ from policyengine import Action, DecisionError, InputError, Monitor, load_pack
 from policyengine.monitor.engine_durable import DurableTimers
 from policyengine.monitor.monitor import VisitProgram
 from tests.monitor.harness import ENGINES, done, engine_for, needs_durable
+
 DAY = "2026-11-23"
 PLAN = {
     "purpose": "attendance",

@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 
 from policyengine import InputError, load_pack, parse_visit
 from policyengine import facts as _facts
+from policyengine._limits import STAFF
 from policyengine.conditions.form import LARGEST, evaluate, fact
+from policyengine.conditions.satisfy import always, satisfiable
 from policyengine.engines.base import available_engines, make_engine
 from policyengine.facts import FACT_FIELDS, INT_DOMAINS, flatten
-from policyengine._limits import STAFF
 from policyengine.models import DAY_MINUTES, STAFF_ROLES
 from policyengine.packs.load import compile_pack
-from policyengine.conditions.satisfy import always, satisfiable
 from tests.packfiles import write_pack
 from tests.properties.search import counterexample
 from tests.visits import visit

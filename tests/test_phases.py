@@ -10,12 +10,12 @@ import sys
 import pytest
 
 from policyengine import InputError, check, merge_patch, parse_visit
-from tests.conftest import ENGINES_HERE
 from policyengine._policy import decide
+from policyengine._yaml import from_mapping
 from policyengine.facts import flatten
 from policyengine.models import phase_of
 from policyengine.packs.load import load_pack, parse_pack
-from policyengine._yaml import from_mapping
+from tests.conftest import ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import PREPARED, arrived, visit
 

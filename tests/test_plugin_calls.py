@@ -13,7 +13,7 @@ from typing import Literal, Optional
 
 import pytest
 
-from policyengine import PluginError, Registry, Rule, check, check_many, hookimpl
+from policyengine import PluginError, Registry, check, check_many, hookimpl
 from policyengine.plugins import registry as _plugins
 from tests.conftest import ENGINE_PARAMS
 from tests.scenarios import TODAY

@@ -34,12 +34,12 @@ from policyengine import (
     load_pack,
     merge_patch,
 )
-from policyengine.plugins import registry as _plugins
-from policyengine.plugins import hookspecs
 from policyengine.models import visit_digest
+from policyengine.plugins import hookspecs
+from policyengine.plugins import registry as _plugins
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, visit
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 
 # -- a plugin rule kind, and plugins built from parts -----------------------------------------------
 

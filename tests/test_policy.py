@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 import policyengine
-from policyengine import InputError, Policy, check, check_many, policy
-from policyengine import _policy
+from policyengine import InputError, Policy, _policy, check, check_many, policy
 from tests.conftest import ENGINE_PARAMS
 from tests.scenarios import TODAY
 from tests.test_batch import KINDS, mixed_visits

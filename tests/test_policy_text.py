@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from policyengine.packs.text import blocks, coverage, locate
-from policyengine.packs.load import load_pack
-from policyengine.packs.checks import source_path
 from policyengine._yaml import read_text
+from policyengine.packs.checks import source_path
+from policyengine.packs.load import load_pack
+from policyengine.packs.text import blocks, coverage, locate
 
 
 def shape(text: str) -> list[tuple[str, list[str]]]:

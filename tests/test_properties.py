@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from policyengine import Registry, available_packs, check
 from tests import strategies as S
+from tests.conftest import ENGINE_PARAMS
 from tests.properties import checks
 from tests.properties.broken import KINDS as BROKEN_KINDS
 from tests.properties.broken import PLUGIN, pack_file
@@ -24,7 +25,6 @@ from tests.properties.moves import MOVES
 from tests.properties.search import counterexample
 from tests.properties.subject import KINDS, generated, named, variants
 from tests.scenarios import TODAY
-from tests.conftest import ENGINE_PARAMS
 
 #: Every built-in pack (and plugin packs installed), and the pack with every rule kind.
 PACKS = [*available_packs(), KINDS]

@@ -7,22 +7,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import strategies as st
 
-import pytest
-
 from policyengine import InputError, Registry, check, load_pack, pack_model
-from policyengine.packs.checks import source_path
 from policyengine._validation import validate
 from policyengine._yaml import load_file
+from policyengine.packs.checks import source_path
 from tests import strategies as S
+from tests.conftest import requires_durable
 from tests.properties import checks
 from tests.properties.broken import PLUGIN, ChokesOnBedrooms, FirstMatch, Leaky, UnknownIsFalse, lenient, pack_file
 from tests.properties.moves import MOVES
 from tests.properties.search import counterexample
 from tests.properties.subject import KINDS, REAL_ENGINES, named, subject, variants
 from tests.scenarios import TODAY
-from tests.conftest import requires_durable
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 #: Enough examples to find each failure whatever the profile; a search stops at the first one,

@@ -15,8 +15,8 @@ import pytest
 
 import policyengine
 from policyengine import EngineUnavailableError, available_engines, check, check_many, default_engine
-from policyengine.engines import durable as _engine_durable
 from policyengine.cli.main import main
+from policyengine.engines import durable as _engine_durable
 from tests.scenarios import TODAY
 from tests.visits import arrived
 

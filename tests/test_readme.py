@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from policyengine import available_packs
+from policyengine._yaml import from_mapping
 from policyengine.cli.main import build_parser
 from policyengine.cli.table import END, START, behaviour_table, with_table
 from policyengine.packs.load import parse_pack
 from policyengine.plugins.registry import Registry
-from policyengine._yaml import from_mapping
 from tests.conftest import ENGINES_HERE
 
 ROOT = Path(__file__).parent.parent
@@ -108,8 +108,8 @@ def test_extending_a_trust_pack_example_is_what_lint_and_show_say(tmp_path, caps
     import json
 
     from policyengine import check
-    from policyengine.cli.main import main
     from policyengine._patch import merge_patch
+    from policyengine.cli.main import main
     from tests.visits import PREPARED
 
     rules = section("Rule packs")

@@ -21,15 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from policyengine import InputError, Registry, check, load_pack
+from policyengine import InputError, Registry, Visit, check, load_pack
 from policyengine.models import visit_digest
 from policyengine.plugins.registry import DISTRIBUTION, ENTRY_POINT_GROUP, HOOKS
-from policyengine import Visit
+from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.test_plugin_dist import Env, _site_dirs
-from tests.test_readme import ROOT, blocks, section
+from tests.test_readme import blocks, section
 from tests.visits import visit
-from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 
 SECTION = section("Writing a plugin")
 (CODE,) = blocks(SECTION, "python")

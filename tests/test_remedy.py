@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policyengine import check
-from policyengine import combined_remedy, merge_patch
-from policyengine.cli.check import render_text
+from policyengine import check, combined_remedy, merge_patch
+from policyengine._patch import merge_diff
 from policyengine._policy import decide
 from policyengine._visits import parse_visit
+from policyengine._yaml import from_mapping
+from policyengine.cli.check import render_text
 from policyengine.models import FINAL_NOTE
 from policyengine.packs.load import parse_pack
-from policyengine._patch import merge_diff
-from policyengine._yaml import from_mapping
+from tests.conftest import ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, arrived, visit
-from tests.conftest import ENGINES_HERE
 
 KINDS = str(Path(__file__).parent / "fixtures" / "kinds.yaml")
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from policyengine._examples import example_results
+from policyengine._yaml import load_file
 from policyengine.cli.main import main
 from policyengine.cli.report import render_report, report_data
-from policyengine._examples import example_results
 from policyengine.packs.load import available_packs, load_pack, parse_pack
-from policyengine._yaml import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT_IN = ("tcat", "burgh", "wirksworth", "washwood", "ellesmere")
@@ -198,7 +198,6 @@ def test_the_readme_shows_a_committed_screenshot_and_docs_has_one_per_pack():
 
 def test_a_school_pack_extending_a_trust_s_shows_the_inherited_rules_without_links_into_its_text(tmp_path):
     from policyengine import Registry, hookimpl
-
     from tests.test_inherit import SCHOOL, TRUST
 
     (tmp_path / "sources").mkdir()
@@ -250,7 +249,7 @@ def test_timed_rules_are_shown_in_words_and_linked_both_ways_with_the_policy_tex
     assert '<li><a href="#timed">Timed rules</a></li>' in page
     shown = report_data(pack)["timed_rules"]
     assert [r["id"] for r in shown] == [t.id for t in timed_rules(pack)]
-    for timer, data in zip(timed_rules(pack), shown):
+    for timer, data in zip(timed_rules(pack), shown, strict=True):
         article = re.search(rf'<article class="timed-rule[^"]*" id="timed-{re.escape(timer.id)}">.*?</article>', timed, re.S)
         assert article, timer.id
         markup = html.unescape(article.group(0))
@@ -275,7 +274,7 @@ def test_timed_rules_are_shown_in_words_and_linked_both_ways_with_the_policy_tex
         assert f'href="#{anchor}"' in article, (rid, anchor)
     # The timed catalogue's reasons are beside the statements they are about, and listed; the statements
     # it says timed rules encode link to them.
-    for entry, shown_entry in zip(pack.timed.catalogue if pack.timed else [], report_data(pack)["timed"]["catalogue"]):
+    for entry, shown_entry in zip(pack.timed.catalogue if pack.timed else [], report_data(pack)["timed"]["catalogue"], strict=True):
         assert shown_entry["sentences"], entry.quote
         for anchor in shown_entry["sentences"]:
             tags = sentence_tags(policy, anchor)

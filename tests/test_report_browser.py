@@ -12,7 +12,6 @@ browser can be had these tests are skipped, and pytest says why in its summary.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

@@ -57,7 +57,7 @@ def test_json_keeps_the_machine_form_beside_the_words(capsys):
     pack = load_pack("ellesmere")
     assert main(["show", "ellesmere", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    for rule, shown in zip(pack.rules, data["rules"]):
+    for rule, shown in zip(pack.rules, data["rules"], strict=True):
         assert shown["when"] == describe(pack.condition(rule))
         assert shown["notes"] == rule.notes
         assert "_" not in shown["when_words"]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
 from tests.conftest import requires_durable
 
 ROOT = Path(__file__).resolve().parent.parent

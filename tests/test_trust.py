@@ -20,8 +20,8 @@ from typing import Literal, Optional
 import pytest
 
 from policyengine import InputError, PluginError, Registry, Rule, check, hookimpl, load_pack
-from policyengine.plugins import registry as _plugins
 from policyengine.cli.main import main
+from policyengine.plugins import registry as _plugins
 from tests.conftest import ENGINE_PARAMS, ENGINES_HERE
 from tests.scenarios import TODAY
 from tests.visits import ONE_STAFF, PREPARED, visit
@@ -387,8 +387,8 @@ def test_14_7_the_distribution_has_a_name_of_its_own_and_plugins_depend_on_it():
 def test_14_8_outcome_deny_in_a_pairing_rule_is_reported_against_the_pairing_kind():
     import jsonschema
 
-    from policyengine.cli.schema import schema
     from policyengine._yaml import load_file
+    from policyengine.cli.schema import schema
 
     data = load_file(SCHOOLS / "tcat.yaml").data
     index = next(i for i, r in enumerate(data["rules"]) if r["kind"] == "pairing")

@@ -8,17 +8,13 @@ broken on purpose (``tests/fixtures/broken/words.py``).
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from policyengine.conditions import form as _conditions
-
 from policyengine import facts as _facts
+from policyengine.conditions import form as _conditions
 from policyengine.conditions.form import OPS, Compare, all_of, any_of, fact, plain
 from policyengine.facts import FIELDS, UNKNOWN, FactField, enum_values
 from policyengine.packs.load import load_pack
-
 from tests.fixtures import broken_words
 
 

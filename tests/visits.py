@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from policyengine import merge_patch
-
 from policyengine.packs import witness as _witness
 
 #: A fully prepared, paired, authorised, daytime repeat visit with no animals: every built-in pack

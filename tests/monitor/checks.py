@@ -10,7 +10,7 @@ from __future__ import annotations
 from policyengine import InputError, Monitor, load_pack
 from policyengine.monitor.events import parse_time
 
-from .harness import as_tuple, done, engine_for, feed, run
+from .harness import done, engine_for, feed, run
 from .oracle import expected
 
 
@@ -28,7 +28,7 @@ def engines_agree(school: str, events: list, python="python", durable="durable")
         finally:
             done(monitor)
     (p_lines, p_running), (d_lines, d_running) = runs["python"], runs["durable"]
-    for number, (p, d) in enumerate(zip(p_lines, d_lines), 1):
+    for number, (p, d) in enumerate(zip(p_lines, d_lines, strict=True), 1):
         if p != d:
             problems.append(f"line {number}: the durable and python engines disagree: durable {d}, python {p}")
             break
@@ -52,7 +52,7 @@ def each_missed_deadline_once(school: str, events: list, engine="python", monito
     it, and nothing else is written: the monitor's actions are exactly the oracle's."""
     done_run = run(school, events, engine, monitor_class)
     got = [(parse_time(a[0]), parse_time(a[1]), a[2], a[3], a[4]) for a in done_run.actions]
-    want = expected(load_pack(school), list(zip(events, done_run.accepted)))
+    want = expected(load_pack(school), list(zip(events, done_run.accepted, strict=True)))
     if got == want:
         return []
     extra = [a for a in got if a not in want or got.count(a) > want.count(a)]
@@ -76,7 +76,7 @@ def replay_gives_nothing_new(school: str, events: list, engine="python", monitor
     problems = [f"replaying line {n} gave {actions}" for n, (actions, _) in enumerate(again, 1) if actions]
     problems += [
         f"replaying line {n} took {events[n - 1]} again"
-        for n, ((_, error), (_, error_again)) in enumerate(zip(first, again), 1)
+        for n, ((_, error), (_, error_again)) in enumerate(zip(first, again, strict=True), 1)
         if error is None and error_again is None and events[n - 1].get("event") != "tick"  # a tick only moves time
     ]
     return problems

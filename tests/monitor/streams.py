@@ -7,13 +7,13 @@ deadline, where "met" and "missed" part. Days include both clock changes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
 LONDON = ZoneInfo("Europe/London")
-UTC = timezone.utc
+UTC = UTC
 SCHOOLS = ("tcat", "burgh", "washwood", "ellesmere", "wirksworth")
 #: An ordinary Monday, the Sunday the clocks go back (01:00-02:00 happens twice) and the one they go forward.
 DAYS = (datetime(2026, 11, 23, 9, 0, tzinfo=UTC), datetime(2026, 10, 25, 0, 0, tzinfo=UTC), datetime(2026, 3, 29, 0, 0, tzinfo=UTC))

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.scenarios import Scenario, parametrize, run
-from tests.visits import ONE_STAFF, arrived, visit, at_door
+from tests.visits import ONE_STAFF, arrived, at_door, visit
 
 #: The example visit shipped in examples/: 16:30 BST given in UTC, approved by the line manager only.
 AFTER_4PM = json.loads((Path(__file__).resolve().parents[2] / "examples" / "washwood-after-4pm.json").read_text())

@@ -9,19 +9,18 @@ hypothesis' visits and packs; the README's "What 'consistent' means" says them i
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from policyengine import Decision, DecisionError, InputError, Outcome, PluginError, merge_patch
-from policyengine.conditions.form import facts_used, fact
-from policyengine.models import visit_json
-from policyengine._policy import decide_with
-from policyengine._visits import parse_visit
-from policyengine.facts import FIELDS, enum_values, flatten
-from policyengine.models import PURPOSES, OnArrival
 from policyengine._numbers import missing_numbers
 from policyengine._patch import merge_diff
+from policyengine._policy import decide_with
 from policyengine._quotes import quote_in
 from policyengine._remedy import fold_remedies
+from policyengine._visits import parse_visit
+from policyengine.conditions.form import fact, facts_used
+from policyengine.facts import FIELDS, enum_values, flatten
+from policyengine.models import PURPOSES, OnArrival, visit_json
 from policyengine.packs import witness
 from tests.properties.moves import Move
 from tests.properties.subject import Subject

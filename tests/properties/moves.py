@@ -14,9 +14,10 @@ number) picks which member, approval, room or how many minutes, so hypothesis ca
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta, timezone
-from typing import Callable, Optional
+from datetime import UTC, timedelta
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from policyengine._visits import parse_visit

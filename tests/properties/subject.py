@@ -8,23 +8,24 @@ deliberately broken one, and so shuffled or reloaded copies of a pack get engine
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from policyengine import Decision, load_pack
-from policyengine.conditions.form import fact
-from policyengine.engines.base import make_engine
 from policyengine._policy import decide_with
 from policyengine._visits import parse_visit
-from policyengine.packs.checks import source_path
-from policyengine.models import PURPOSES
-from policyengine.packs.load import PackBase, compile_pack, parse_pack
 from policyengine._yaml import from_mapping, load_file
+from policyengine.conditions.form import fact
+from policyengine.engines.base import make_engine
+from policyengine.models import PURPOSES
 from policyengine.packs import witness
-from tests.scenarios import TODAY
+from policyengine.packs.checks import source_path
+from policyengine.packs.load import PackBase, compile_pack, parse_pack
 from tests.conftest import ENGINES_HERE
+from tests.scenarios import TODAY
 from tests.strategies import PREPARED_BASES
 
 KINDS = str(Path(__file__).resolve().parents[1] / "fixtures" / "kinds.yaml")
