@@ -20,8 +20,6 @@ from functools import lru_cache
 from typing import Any, Optional, get_args
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from ._limits import STAFF
 from .models import (
     APPROVERS,
@@ -225,6 +223,8 @@ def next_working_day(day: date) -> date:
 
 @lru_cache(maxsize=64)
 def _england(year: int):
+    import holidays  # tens of ms to import: paid by the first visit that asks, not by `import policyengine`
+
     return holidays.UK(subdiv="ENG", years=year)
 
 
