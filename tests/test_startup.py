@@ -57,3 +57,24 @@ def test_every_public_name_resolves_and_unknown_names_raise():
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("an unknown name must raise AttributeError")
+
+
+def test_one_command_imports_only_its_module():
+    found = _fresh(
+        "from policyengine.cli.main import main\n"
+        "status = main(['check', 'examples/tcat-lone-first-visit.yaml', '--school', 'tcat'])\n"
+        + _loaded(("policyengine.cli", "policyengine.monitor", "jinja2")).replace("'loaded'", "'status': status, 'loaded'")
+    )
+    assert found == {"status": 0, "loaded": ["policyengine.cli", "policyengine.cli.check", "policyengine.cli.main"]}
+
+
+def test_help_still_lists_every_command():
+    from policyengine.cli.main import COMMANDS
+
+    done = subprocess.run([sys.executable, "-m", "policyengine", "--help"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert all(name in done.stdout for name in COMMANDS)
+    wrong = subprocess.run([sys.executable, "-m", "policyengine", "chek"], capture_output=True, text=True, cwd=ROOT,
+                           timeout=120)
+    assert wrong.returncode == 2 and "invalid choice: 'chek'" in wrong.stderr and "'check'" in wrong.stderr
