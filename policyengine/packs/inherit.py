@@ -22,15 +22,17 @@ import copy
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .compiled import compile_pack
 from .._errors import InputError, PluginError, Problem
 from .._limits import EXTENDS_DEPTH
 from ..models import Visit, visit_json
 from .._patch import merge_diff
-from .witness import PREPARED, Loosened, loosenings
 from .._yaml import Loaded
+
+if TYPE_CHECKING:
+    from .witness import Loosened
 
 _NOT_INHERITED = {"id", "extends", "overrides", "removes", "loosens", "rules", "examples", "catalogue", "example_base",
                   "version", "source"}
@@ -171,6 +173,8 @@ class Declared:
 def tightening(pack, loaded: Loaded, parent) -> tuple[list[Problem], tuple[Declared, ...]]:
     """The errors for every loosening of the ``parent`` pack that ``pack`` does not declare, and the
     ones it declares (with their witnesses), for ``show`` and ``lint``."""
+    from .witness import loosenings  # tens of ms to import; only show and lint of a pack with a parent use it
+
     found = {f.rule: f for f in loosenings(compile_pack(parent), compile_pack(pack), budget=BUDGET)}
     problems = []
     for rid, loosening in found.items():
@@ -191,6 +195,8 @@ def tightening(pack, loaded: Loaded, parent) -> tuple[list[Problem], tuple[Decla
 def witness_text(visit: dict) -> str:
     """A witness visit in few words: what it changes in the fully prepared visit every witness
     starts from (``policyengine show`` prints the whole visit)."""
+    from .witness import PREPARED
+
     changed = merge_diff(visit_json(Visit.model_validate(PREPARED)), visit)
     return "the fully prepared visit with " + json.dumps(changed, ensure_ascii=False, separators=(", ", ": "))
 
