@@ -133,6 +133,17 @@ class OnArrival(_Strict):
     upstairs_escort: Optional[StrictBool] = Field(None, description="accompanied upstairs by a responsible adult")
 
 
+def iso_moment(text: str) -> datetime:
+    """``text`` as an ISO 8601 date and time (naive when it has no offset). Raises ``ValueError``
+    with a message for the person who wrote it."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{shown(text)} is not an ISO 8601 date and time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00Z"
+        ) from None
+
+
 class Visit(_Strict):
     """A proposed home visit: facts, not people (no names, addresses or health details)."""
 
@@ -173,12 +184,7 @@ class Visit(_Strict):
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise ValueError(
-                    f"{shown(value)} is not an ISO 8601 date and time, e.g. 2026-11-23T10:00 or 2026-11-23T10:00:00Z"
-                ) from None
+            moment = iso_moment(value)
         else:
             raise ValueError("must be an ISO 8601 date and time written as text, e.g. '2026-11-23T10:00'")
         if moment.tzinfo is None:

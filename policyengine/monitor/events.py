@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
-from ..models import LONDON, Citation, _london
+from ..models import LONDON, Citation, _london, iso_moment
 
 EventName = Literal[
     "planned", "arrived", "parents_arrived", "entered", "check_in", "left", "returned", "cancelled", "tick"
@@ -35,13 +35,7 @@ def parse_time(value: Any) -> int:
 @lru_cache(maxsize=4096)
 def _parse_text(value: str) -> int:
     # Cached: a feed repeats times (events of one moment, ticks); a refusal is not cached.
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-23T10:02:00 or 2026-11-23T10:02:00Z"
-        ) from None
-    return _seconds(moment)
+    return _seconds(iso_moment(value))
 
 
 def _seconds(moment: datetime) -> int:
