@@ -7,6 +7,9 @@
 <Outcome.CONDITIONAL: 'conditional'>
 """
 
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING, Any
+
 from ._errors import DecisionError, InputError, PolicyEngineError, Problem, UnknownSchoolError
 from ._patch import merge_patch
 from ._policy import Policy, check, check_many, combined_remedy, decide, policy
@@ -28,13 +31,42 @@ from .models import (
     Visit,
     VisitSummary,
 )
-from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
-from .monitor.calendar import SchoolCalendar
-from .monitor.events import Action, Event
-from .monitor.monitor import Monitor
 from .packs.load import available_packs, load_pack, pack_model
 from .plugin_facts import VisitFact
 from .plugins.registry import PluginError, Registry, hookimpl, register
+
+# The monitor (absence, calendar, the durable timers) costs more to import than a check does, and a
+# caller that only checks visits never uses it: its names load on first use (PEP 562).
+_LAZY = {
+    "Absence": ".monitor.absence",
+    "AbsenceTriggers": ".monitor.absence",
+    "DueAction": ".monitor.absence",
+    "due": ".monitor.absence",
+    "SchoolCalendar": ".monitor.calendar",
+    "Action": ".monitor.events",
+    "Event": ".monitor.events",
+    "Monitor": ".monitor.monitor",
+}
+
+if TYPE_CHECKING:  # type checkers and IDEs see the names as if imported eagerly
+    from .monitor.absence import Absence, AbsenceTriggers, DueAction, due
+    from .monitor.calendar import SchoolCalendar
+    from .monitor.events import Action, Event
+    from .monitor.monitor import Monitor
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "ENGINES",

@@ -18,10 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Optional, get_args
+from typing import TYPE_CHECKING, Any, Optional, get_args
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from ._limits import STAFF
 from .models import (
@@ -39,6 +37,9 @@ from .models import (
     phase_of,
 )
 from .plugin_facts import DECLARED, encoded
+
+if TYPE_CHECKING:  # imported where first used (see _england)
+    import holidays
 
 UNKNOWN = -1
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -226,6 +227,8 @@ def next_working_day(day: date) -> date:
 
 @lru_cache(maxsize=64)
 def _england(year: int) -> holidays.HolidayBase:
+    import holidays  # tens of ms to import: paid by the first visit that asks, not by `import policyengine`
+
     return holidays.country_holidays("GB", subdiv="ENG", years=year)
 
 

@@ -18,22 +18,24 @@ from .._version import __version__
 from ..engines.base import ENGINES, available_engines, resolve_engine, unavailable_reason
 from ..plugins.registry import set_default_plugin_timeout
 
-#: Each module adds one subcommand: ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = (
-    "policyengine.cli.check",
-    "policyengine.cli.packs",
-    "policyengine.cli.test",
-    "policyengine.cli.lint",
-    "policyengine.cli.schema",
-    "policyengine.cli.table",
-    "policyengine.cli.audit",
-    "policyengine.cli.show",
-    "policyengine.cli.plugins",
-    "policyengine.cli.diff",
-    "policyengine.cli.report",
-    "policyengine.cli.monitor",
-    "policyengine.cli.due",
-)
+#: Each module adds its subcommand(s): ``add_parser(subparsers)`` and ``run(args) -> int``. Keyed by
+#: command name, so that running one command imports only its module (start-up time, issue 15).
+COMMANDS = {
+    "check": "policyengine.cli.check",
+    "packs": "policyengine.cli.packs",
+    "facts": "policyengine.cli.packs",
+    "test": "policyengine.cli.test",
+    "lint": "policyengine.cli.lint",
+    "schema": "policyengine.cli.schema",
+    "table": "policyengine.cli.table",
+    "audit": "policyengine.cli.audit",
+    "show": "policyengine.cli.show",
+    "plugins": "policyengine.cli.plugins",
+    "diff": "policyengine.cli.diff",
+    "report": "policyengine.cli.report",
+    "monitor": "policyengine.cli.monitor",
+    "due": "policyengine.cli.due",
+}
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -69,20 +71,27 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with every command, or with only ``command`` (which is all that running it needs)."""
     parser = _Parser(prog="policyengine", description="May this home visit go ahead under the school's policy?")
     parser.add_argument("--version", action=_Version, version=f"policyengine {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMANDS:
-        importlib.import_module(name).add_parser(sub)
-    for command in sub.choices.values():  # every command may call into plugins
-        command.add_argument(
+    for module in dict.fromkeys(COMMANDS[name] for name in ([command] if command else COMMANDS)):
+        importlib.import_module(module).add_parser(sub)
+    for each in sub.choices.values():  # every command may call into plugins
+        each.add_argument(
             "--plugin-timeout", type=_seconds, metavar="SECONDS", default=None,
             help="give up on a plugin call (a hook, a rule kind, a decision listener) after this long and fail "
                  "closed: no decision is made (default: no limit)",
         )
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, if its first word names one (only --help and --version come before
+    a command); None for anything else, so that the whole parser lists the commands or the choices."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
 
 
 def _seconds(text: str) -> float:
@@ -112,7 +121,8 @@ def _engine_option(engine: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     previous = set_default_plugin_timeout(args.plugin_timeout) if args.plugin_timeout is not None else None
     try:

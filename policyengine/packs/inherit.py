@@ -31,11 +31,11 @@ from .._patch import merge_diff
 from .._yaml import Loaded
 from ..models import Visit, visit_json
 from .compiled import compile_pack
-from .witness import PREPARED, Loosened, loosenings
 
 if TYPE_CHECKING:  # for annotations only
     from ..plugins.registry import Registry
     from .model import PackBase
+    from .witness import Loosened
 
 _NOT_INHERITED = {"id", "extends", "overrides", "removes", "loosens", "rules", "examples", "catalogue", "example_base",
                   "version", "source"}
@@ -176,6 +176,8 @@ class Declared:
 def tightening(pack: PackBase, loaded: Loaded, parent: PackBase) -> tuple[list[Problem], tuple[Declared, ...]]:
     """The errors for every loosening of the ``parent`` pack that ``pack`` does not declare, and the
     ones it declares (with their witnesses), for ``show`` and ``lint``."""
+    from .witness import loosenings  # tens of ms to import; only show and lint of a pack with a parent use it
+
     found = {f.rule: f for f in loosenings(compile_pack(parent), compile_pack(pack), budget=BUDGET)}
     problems = []
     for rid, loosening in found.items():
@@ -196,6 +198,8 @@ def tightening(pack: PackBase, loaded: Loaded, parent: PackBase) -> tuple[list[P
 def witness_text(visit: dict[str, Any]) -> str:
     """A witness visit in few words: what it changes in the fully prepared visit every witness
     starts from (``policyengine show`` prints the whole visit)."""
+    from .witness import PREPARED
+
     changed = merge_diff(visit_json(Visit.model_validate(PREPARED)), visit)
     return "the fully prepared visit with " + json.dumps(changed, ensure_ascii=False, separators=(", ", ": "))
 
