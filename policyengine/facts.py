@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional, get_args
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from .models import (
     RiskAssessment,
     Visit,
     phase_of,
+    wall_clock,
 )
 from .plugin_facts import DECLARED, encoded
 
@@ -179,11 +180,7 @@ class Clock:
         >>> Clock("Europe/London", (510, 930), (480, 960), 1080).at(date(2026, 3, 29), 90) is None
         True
         """
-        zone = _zone(self.timezone)
-        moment = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
-        if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
-            return None
-        return moment
+        return wall_clock(datetime.combine(day, time(minute // 60, minute % 60)), _zone(self.timezone))
 
 
 def _tri(value: bool | None) -> int:

@@ -21,7 +21,7 @@ from ..conditions.satisfy import always
 from ..packs.load import PackBase, load_pack
 from ..packs.phase_checks import phases_it_fires_in
 from ..packs.timed import AbsenceTimer, Deadline, OnlyIf, Timed, VisitTimer, Wait
-from ..plugins.registry import Registry, default_registry
+from ..plugins.registry import Registry, default_registry, registry_or_default
 
 if TYPE_CHECKING:  # for annotations only
     from .._rule import CitationSpec
@@ -76,7 +76,7 @@ def _provider(pack: PackBase, registry: Registry) -> Optional[str]:
 
 def show_data(pack: PackBase, registry: Optional[Registry] = None) -> dict[str, Any]:
     """What ``show`` prints, as JSON data."""
-    registry = registry or default_registry()
+    registry = registry_or_default(registry)
     kind_sources = registry.kind_sources()
     rules = []
     for rule in pack.rules:
